@@ -1,0 +1,63 @@
+"""The one declaration of every Kafka topic knooppunt uses, and their idempotent creation.
+
+Charter: names, keys, partition counts and configs of all topics, in one screen; nothing else.
+Event topics keep their data forever and are never compacted: they are the system of record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Event topics are the source of truth: keep forever, never compact.
+EVENT_TOPIC_CONFIG: dict[str, str] = {
+    "cleanup.policy": "delete",
+    "retention.ms": "-1",
+    "retention.bytes": "-1",
+    "min.insync.replicas": "1",
+}
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    key: str
+    purpose: str
+    configs: dict[str, str] = field(default_factory=lambda: dict(EVENT_TOPIC_CONFIG))
+
+
+# Recipients that have a referral stream of their own. The referral policy names only these.
+REFERRAL_RECIPIENTS: tuple[str, ...] = ("riec-rotterdam", "politie", "belastingdienst")
+
+SIGNALS_RECEIVED = TopicSpec("signals.received", 6, "signal_id", "signals accepted by intake")
+SIGNALS_REGISTERED = TopicSpec("signals.registered", 6, "signal_id", "central register entries")
+LIO_DECISIONS = TopicSpec(
+    "lio.decisions", 6, "signal_id or meeting_id", "meetings and decisions of the LIO"
+)
+REFERRAL_EVENTS = TopicSpec(
+    "referrals.events", 6, "referral_id", "referrals issued and acknowledged"
+)
+# One partition: the audit log has one total order and one writer.
+AUDIT_LOG = TopicSpec("audit.log", 1, "entry_id", "tamper-evident log of sharing decisions")
+
+
+def referral_topic_name(recipient: str) -> str:
+    """The per-recipient delivery topic; only that recipient's adapter may read it."""
+    if recipient not in REFERRAL_RECIPIENTS:
+        raise ValueError(f"unknown referral recipient {recipient!r}")
+    return f"referrals.to.{recipient}"
+
+
+REFERRAL_DELIVERY = tuple(
+    TopicSpec(referral_topic_name(r), 3, "referral_id", f"referrals addressed to {r}")
+    for r in REFERRAL_RECIPIENTS
+)
+
+ALL_TOPICS: tuple[TopicSpec, ...] = (
+    SIGNALS_RECEIVED,
+    SIGNALS_REGISTERED,
+    LIO_DECISIONS,
+    REFERRAL_EVENTS,
+    *REFERRAL_DELIVERY,
+    AUDIT_LOG,
+)

@@ -1,0 +1,1 @@
+"""Intake's adapters: proto <-> domain mapping, and the Kafka signal log."""

@@ -1,0 +1,1 @@
+"""Intake's command handling: idempotent acceptance of signals, publication before receipt."""

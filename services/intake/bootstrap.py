@@ -1,0 +1,47 @@
+"""Wires intake together. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+import structlog
+
+from cloudevents_kafka.kafka import EventPublisher
+from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
+from servicehost import GrpcHost, create_faust_app
+from services.intake.adapters.kafka import KafkaSignalLog, rebuild_receipt_index
+from services.intake.adapters.proto import CHANNELS, THEMES
+from services.intake.application.submit import ReceiptIndex, SubmitSignal
+from services.intake.entrypoints.grpc_api import IntakeServicer
+from services.intake.entrypoints.stream import register_agents
+from services.intake.settings import IntakeSettings
+
+log = structlog.get_logger(__name__)
+
+
+def build(settings: IntakeSettings):  # noqa: ANN201
+    app = create_faust_app("knooppunt-intake", settings)
+    index = ReceiptIndex()
+    publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/intake")
+    submit = SubmitSignal(
+        index,
+        KafkaSignalLog(publisher),
+        pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
+        valid_channels=CHANNELS,
+        valid_themes=THEMES,
+        clock=lambda: datetime.now(UTC),
+    )
+    register_agents(app, index)
+
+    def register(server: grpc.aio.Server) -> list[str]:
+        intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(submit), server)
+        return [intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name]
+
+    async def startup() -> None:
+        await publisher.start()
+        count = await rebuild_receipt_index(settings.kafka_bootstrap_servers, index)
+        log.info("receipt_index_rebuilt", signals=count)
+
+    host = GrpcHost(settings, register, startup=[startup], shutdown=[publisher.stop])
+    return app, host

@@ -1,0 +1,1 @@
+"""Intake's entrypoints: the gRPC IntakeService and the Faust agent that keeps receipts current."""

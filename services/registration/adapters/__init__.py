@@ -1,0 +1,1 @@
+"""Registration's adapters: proto mapping and the Kafka registration log."""

@@ -1,0 +1,58 @@
+"""Registration on Kafka: publish SignalRegistered; rebuild the register from offset 0."""
+
+from __future__ import annotations
+
+import uuid
+
+from cloudevents_kafka import Envelope, EventTypes, new_traceparent
+from cloudevents_kafka.kafka import EventPublisher, replay
+from knooppunt.intake.v1 import events_pb2 as intake_events
+from knooppunt.lio.v1 import events_pb2 as lio_events
+from knooppunt.registration.v1 import events_pb2
+from services.registration.adapters.proto import (
+    registration_from_event,
+    registration_to_event,
+    status_from_decision,
+)
+from services.registration.domain.register import Register, Registration
+from services.registration.topics import LIO_DECISIONS, SIGNALS_RECEIVED, SIGNALS_REGISTERED
+
+RECEIVED_TYPES = EventTypes(intake_events.SignalReceived)
+REGISTERED_TYPES = EventTypes(events_pb2.SignalRegistered)
+DECISION_TYPES = EventTypes(lio_events.DecisionRecorded)
+_NAMESPACE = uuid.UUID("4a9d2f61-0c3b-4e8a-a7d5-9b2e1f6c3d08")
+
+
+class KafkaRegistrationLog:
+    def __init__(self, publisher: EventPublisher) -> None:
+        self._publisher = publisher
+
+    async def append(self, registration: Registration, traceparent: str) -> None:
+        await self._publisher.publish(
+            SIGNALS_REGISTERED.name,
+            key=registration.signal_id,
+            message=registration_to_event(registration),
+            event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
+            traceparent=new_traceparent(traceparent),
+        )
+
+
+def apply_decision(register: Register, envelope: Envelope) -> None:
+    status = status_from_decision(envelope.data)
+    if status is not None:
+        register.apply_status(envelope.data.signal_id, status)
+
+
+async def rebuild_register(bootstrap: str, register: Register) -> int:
+    """Fold signals.registered, then lio.decisions, from offset 0 into ``register``."""
+    count = 0
+    async for envelope in replay(bootstrap, [SIGNALS_REGISTERED.name], REGISTERED_TYPES):
+        register.apply_registration(registration_from_event(envelope.data))
+        count += 1
+    async for envelope in replay(bootstrap, [LIO_DECISIONS.name], DECISION_TYPES):
+        apply_decision(register, envelope)
+        count += 1
+    return count
+
+
+__all__ = ["RECEIVED_TYPES", "DECISION_TYPES", "KafkaRegistrationLog", "apply_decision", "rebuild_register", "SIGNALS_RECEIVED"]

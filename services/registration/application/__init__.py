@@ -1,0 +1,1 @@
+"""Registration's handlers: register received signals once; answer queries from the register."""

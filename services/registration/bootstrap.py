@@ -1,0 +1,40 @@
+"""Wires registration together. Nothing here runs at import time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import grpc
+import structlog
+
+from cloudevents_kafka.kafka import EventPublisher
+from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
+from servicehost import GrpcHost, create_faust_app
+from services.registration.adapters.kafka import KafkaRegistrationLog, rebuild_register
+from services.registration.application.registering import RegisterReceivedSignal
+from services.registration.domain.register import Register
+from services.registration.entrypoints.grpc_api import RegistrationServicer
+from services.registration.entrypoints.stream import register_agents
+from services.registration.settings import RegistrationSettings
+
+log = structlog.get_logger(__name__)
+
+
+def build(settings: RegistrationSettings):  # noqa: ANN201
+    app = create_faust_app("knooppunt-registration", settings)
+    register = Register()
+    publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/registration")
+    handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC))
+
+    def add_servicers(server: grpc.aio.Server) -> list[str]:
+        registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(register), server)
+        return [registration_pb2.DESCRIPTOR.services_by_name["RegistrationService"].full_name]
+
+    async def startup() -> None:
+        await publisher.start()
+        count = await rebuild_register(settings.kafka_bootstrap_servers, register)
+        log.info("register_rebuilt", events=count, signals=len(register.entries))
+
+    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop])
+    register_agents(app, register, handle, host.ready)
+    return app, host

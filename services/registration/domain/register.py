@@ -1,0 +1,116 @@
+"""The central register as a fold over events.
+
+`decide_registration` says what registering a received signal produces (or nothing, when the
+signal is already registered: duplicates are harmless by design). `Register.apply_*` folds
+events into state and is idempotent, so replaying a topic twice gives the same register.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+AWAITING = "awaiting_deliberation"
+PARKED = "parked"
+LOCAL_APPROACH = "local_approach"
+REFERRED = "referred"
+CLOSED = "closed"
+
+
+class Subject(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    kind: int
+    key: str
+
+
+class ReceivedSignal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    event_id: str
+    signal_id: str
+    channel: int
+    source: str
+    received_at: datetime
+    themes: tuple[int, ...]
+    subjects: tuple[Subject, ...]
+    description: str
+
+
+class Registration(BaseModel):
+    """The fact that a signal is in the register (the SignalRegistered event)."""
+
+    model_config = ConfigDict(frozen=True)
+    signal_id: str
+    registration_number: str
+    registered_at: datetime
+    received_at: datetime
+    channel: int
+    source: str
+    themes: tuple[int, ...]
+    subjects: tuple[Subject, ...]
+    description: str
+    received_event_id: str
+
+
+@dataclass
+class Entry:
+    registration: Registration
+    status: str = AWAITING
+
+
+@dataclass
+class SubjectStats:
+    first_seen: datetime
+    signal_ids: set[str] = field(default_factory=set)
+
+
+class Register:
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self._last_number: dict[int, int] = {}
+        self.subjects: dict[str, SubjectStats] = {}
+        # Newest first listing needs an order; registration order is the order of numbers.
+        self.order: list[str] = []
+
+    def __contains__(self, signal_id: str) -> bool:
+        return signal_id in self.entries
+
+    def next_number(self, year: int) -> str:
+        return f"{year}-{self._last_number.get(year, 0) + 1:06d}"
+
+    def apply_registration(self, reg: Registration) -> bool:
+        """Fold one SignalRegistered; False when it was already known (a duplicate)."""
+        if reg.signal_id in self.entries:
+            return False
+        self.entries[reg.signal_id] = Entry(reg)
+        self.order.append(reg.signal_id)
+        year, seq = reg.registration_number.split("-")
+        self._last_number[int(year)] = max(self._last_number.get(int(year), 0), int(seq))
+        for s in reg.subjects:
+            stats = self.subjects.setdefault(s.key, SubjectStats(first_seen=reg.registered_at))
+            stats.first_seen = min(stats.first_seen, reg.registered_at)
+            stats.signal_ids.add(reg.signal_id)
+        return True
+
+    def apply_status(self, signal_id: str, status: str) -> None:
+        if (entry := self.entries.get(signal_id)) is not None:
+            entry.status = status
+
+
+def decide_registration(register: Register, received: ReceivedSignal, now: datetime) -> Registration | None:
+    """Register a received signal exactly once; None when it is already in the register."""
+    if received.signal_id in register:
+        return None
+    return Registration(
+        signal_id=received.signal_id,
+        registration_number=register.next_number(now.year),
+        registered_at=now,
+        received_at=received.received_at,
+        channel=received.channel,
+        source=received.source,
+        themes=received.themes,
+        subjects=received.subjects,
+        description=received.description,
+        received_event_id=received.event_id,
+    )

@@ -1,0 +1,1 @@
+"""Registration's entrypoints: Faust agents (register, follow decisions) and gRPC queries."""

@@ -1,0 +1,5 @@
+"""The topics registration reads and writes (declared in topic_catalog)."""
+
+from topic_catalog import LIO_DECISIONS, SIGNALS_RECEIVED, SIGNALS_REGISTERED
+
+__all__ = ["LIO_DECISIONS", "SIGNALS_RECEIVED", "SIGNALS_REGISTERED"]
