@@ -140,4 +140,6 @@ def run(name: str, settings: ServiceSettings, app: faust.App, *services: Service
         redirect_stdouts=False,
         quiet=True,
     )
+    # Faust's terminal spinner writes escape codes into log files; logs are JSON lines only.
+    worker.spinner = None
     worker.execute_from_commandline()

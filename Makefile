@@ -1,0 +1,102 @@
+# knooppunt: make help lists the targets. Two commands matter most:
+#   make demo   the whole system locally (broker, five services, partner adapters) with a demo
+#   make test   every test against a real Kafka broker (what CI runs)
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BIN ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha256sum | cut -c1-12)
+RUN ?= $(CURDIR)/.run
+KAFKA_PORT ?= 9092
+KAFKA_CONTROLLER_PORT ?= 9093
+export KAFKA_BOOTSTRAP_SERVERS ?= 127.0.0.1:$(KAFKA_PORT)
+# make test runs its own broker on other ports and in its own run dir, so that it neither
+# disturbs nor depends on a running demo.
+TEST_RUN := $(RUN)/test
+TEST_KAFKA_PORT ?= 19092
+TEST_KAFKA_CONTROLLER_PORT ?= 19093
+PYTEST_ARGS ?=
+
+.PHONY: help install proto lint broker-up broker-down topics up demo down status logs test-broker-up test-broker-down \
+        test test-unit test-integration test-e2e grpcurl clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is required ($(PYTHON_BIN) not found)"; exit 1; }
+	rm -rf $(VENV) && $(PYTHON_BIN) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check pip==25.3
+	$(PY) -m pip install -q --disable-pip-version-check -e ".[dev]"
+	$(PY) scripts/gen_protos.py
+	@# Again, so that the editable install also maps the generated packages in gen/.
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv with every pinned dependency
+
+proto: $(STAMP) ## Generate Python code and .pyi stubs from protos/ into gen/
+	$(PY) scripts/gen_protos.py
+
+lint: $(STAMP) ## buf lint on the contracts
+	$(VENV)/bin/buf lint
+
+broker-up: ## Fetch (once) and start the local Kafka broker
+	KNOOPPUNT_RUN=$(RUN) KAFKA_PORT=$(KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(KAFKA_CONTROLLER_PORT) PYTHON=$(PY) bash deploy/kafka/kafka.sh start
+
+broker-down: ## Stop the local Kafka broker
+	KNOOPPUNT_RUN=$(RUN) bash deploy/kafka/kafka.sh stop
+
+topics: $(STAMP) ## Create the declared topics (idempotent)
+	$(PY) -m topic_catalog.ensure
+
+up: proto broker-up ## Start broker and every service; returns when all are SERVING
+	KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py up
+
+demo: up ## The main job: start everything and run the demo; leaves the system running
+	KNOOPPUNT_RUN=$(RUN) $(PY) deploy/demo/demo.py
+
+down: ## Stop every service and the broker
+	-@[ -x $(PY) ] && KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py down
+	KNOOPPUNT_RUN=$(RUN) bash deploy/kafka/kafka.sh stop
+
+status: ## Show which processes run
+	-@KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py status
+	-@KNOOPPUNT_RUN=$(RUN) bash deploy/kafka/kafka.sh status
+
+logs: ## Follow every service log
+	tail -n 20 -F $(RUN)/logs/*.log
+
+test: proto ## Every test (unit, integration, e2e) on a fresh real broker; what CI runs
+	@set -euo pipefail; \
+	broker() { KNOOPPUNT_RUN=$(TEST_RUN) KAFKA_PORT=$(TEST_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) PYTHON=$(PY) bash deploy/kafka/kafka.sh "$$@"; }; \
+	broker clean >/dev/null; \
+	trap 'broker stop' EXIT; \
+	broker start; \
+	$(VENV)/bin/buf lint; \
+	KNOOPPUNT_TEST_RUN=$(TEST_RUN) KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(TEST_KAFKA_PORT) \
+	  $(PY) -m pytest tests -ra -p no:cacheprovider $(PYTEST_ARGS)
+
+test-unit: proto ## Unit and contract tests only (no broker)
+	$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)
+
+test-integration: ## Integration tests (broker must run: make test-broker-up)
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(TEST_KAFKA_PORT) KNOOPPUNT_TEST_RUN=$(TEST_RUN) $(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+test-e2e: ## End-to-end tests (broker must run: make test-broker-up)
+	KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(TEST_KAFKA_PORT) KNOOPPUNT_TEST_RUN=$(TEST_RUN) $(PY) -m pytest tests/e2e -q $(PYTEST_ARGS)
+
+test-broker-up: ## Start the test broker (ports 19092/19093) for test-integration/test-e2e
+	KNOOPPUNT_RUN=$(TEST_RUN) KAFKA_PORT=$(TEST_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) PYTHON=$(PY) bash deploy/kafka/kafka.sh start
+
+test-broker-down: ## Stop the test broker
+	KNOOPPUNT_RUN=$(TEST_RUN) bash deploy/kafka/kafka.sh stop
+
+grpcurl: ## Install grpcurl (a generic gRPC client) into .venv/bin with Go
+	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
+
+clean: down ## Stop everything and delete run data, generated code and .venv
+	rm -rf $(RUN) gen $(VENV)

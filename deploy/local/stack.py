@@ -1,0 +1,145 @@
+"""Start, stop and inspect the local knooppunt stack: every service as its own process.
+
+Usage: python deploy/local/stack.py up|down|status
+
+Each service runs as `python -m services.<name>` with its log in <run dir>/logs/<name>.log and
+its pid in <run dir>/pids/<name>.pid. `up` returns only when every gRPC service reports SERVING
+on the standard health service, so whatever runs next can use the system at once.
+Environment: KAFKA_BOOTSTRAP_SERVERS, KNOOPPUNT_RUN (run dir, default .run),
+KNOOPPUNT_PORT_BASE (first gRPC port, default 50051).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = Path(os.environ.get("KNOOPPUNT_RUN", ROOT / ".run")).resolve()
+PORT_BASE = int(os.environ.get("KNOOPPUNT_PORT_BASE", "50051"))
+BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+GRPC_SERVICES = ("intake", "registration", "lio", "referral", "audit")
+PARTNER_ADAPTERS = ("politie", "belastingdienst")
+
+
+def ports() -> dict[str, int]:
+    return {name: PORT_BASE + i for i, name in enumerate(GRPC_SERVICES)}
+
+
+def _dev_env() -> dict[str, str]:
+    env = {}
+    for line in (ROOT / "deploy/local/dev.env").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            env[key.strip()] = value.strip()
+    return env
+
+
+def _processes() -> list[tuple[str, list[str], dict[str, str]]]:
+    base = {**os.environ, **{k: v for k, v in _dev_env().items() if k not in os.environ}}
+    base["KAFKA_BOOTSTRAP_SERVERS"] = BOOTSTRAP
+    procs = []
+    for name, port in ports().items():
+        procs.append((name, [sys.executable, "-m", f"services.{name}"], {**base, "GRPC_PORT": str(port)}))
+    for partner in PARTNER_ADAPTERS:
+        cmd = [
+            sys.executable, "-m", "services.partner_adapter", "--partner", partner,
+            "--output-dir", str(RUN / "partners"), "--bootstrap-servers", BOOTSTRAP,
+            "--referral-endpoint", f"127.0.0.1:{ports()['referral']}",
+        ]
+        procs.append((f"adapter-{partner}", cmd, base))
+    return procs
+
+
+def _pid(name: str) -> int | None:
+    path = RUN / "pids" / f"{name}.pid"
+    try:
+        pid = int(path.read_text())
+        os.kill(pid, 0)
+        return pid
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+
+
+def wait_serving(port: int, timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
+                    return True
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    return False
+
+
+def up(timeout_s: float = 90.0) -> int:
+    (RUN / "logs").mkdir(parents=True, exist_ok=True)
+    (RUN / "pids").mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "topic_catalog.ensure"], check=True, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP})
+    for name, cmd, env in _processes():
+        if _pid(name):
+            print(f"{name:24} already running")
+            continue
+        log = open(RUN / "logs" / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (RUN / "pids" / f"{name}.pid").write_text(str(proc.pid))
+    failed = []
+    for name, port in ports().items():
+        ok = wait_serving(port, timeout_s)
+        print(f"{name:24} 127.0.0.1:{port:<6} {'SERVING' if ok else 'NOT SERVING'}")
+        if not ok:
+            failed.append(name)
+    for partner in PARTNER_ADAPTERS:
+        print(f"{'adapter-' + partner:24} {'running' if _pid('adapter-' + partner) else 'NOT RUNNING'}")
+        if not _pid("adapter-" + partner):
+            failed.append("adapter-" + partner)
+    if failed:
+        print(f"not ready: {', '.join(failed)}; see {RUN / 'logs'}/<name>.log", file=sys.stderr)
+        return 1
+    print(f"logs: {RUN / 'logs'}/<service>.log")
+    return 0
+
+
+def down(timeout_s: float = 20.0) -> int:
+    names = [name for name, _, _ in _processes()]
+    for name in names:
+        if (pid := _pid(name)) is not None:
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for name in names:
+        while (pid := _pid(name)) is not None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if (pid := _pid(name)) is not None:
+            print(f"{name} did not stop within {timeout_s:.0f}s; killing", file=sys.stderr)
+            os.kill(pid, signal.SIGKILL)
+        (RUN / "pids" / f"{name}.pid").unlink(missing_ok=True)
+    print("stack stopped")
+    return 0
+
+
+def status() -> int:
+    running = 0
+    for name, _, _ in _processes():
+        pid = _pid(name)
+        running += pid is not None
+        print(f"{name:24} {'pid ' + str(pid) if pid else 'stopped'}")
+    return 0 if running else 1
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    actions = {"up": up, "down": down, "status": status}
+    if command not in actions:
+        print(__doc__, file=sys.stderr)
+        sys.exit(2)
+    sys.exit(actions[command]())

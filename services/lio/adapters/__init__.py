@@ -1,0 +1,1 @@
+"""LIO's adapters: proto mapping and the Kafka deliberation log."""

@@ -1,0 +1,1 @@
+"""LIO command handlers: schedule meetings and record decisions, publishing before answering."""

@@ -1,0 +1,29 @@
+"""Shared test fixtures. Integration and end-to-end tests use the real broker that `make test`
+starts (KAFKA_BOOTSTRAP_SERVERS); they fail, never skip, when it is not there."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def bootstrap() -> str:
+    servers = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092")
+    host, port = servers.split(",")[0].rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError as exc:
+        pytest.fail(f"no Kafka broker at {servers} ({exc}); run the tests with `make test`")
+    return servers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,31 @@
+"""The whole system as processes: every service and both partner adapters, on the real broker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PORT_BASE = 52051
+
+
+@pytest.fixture(scope="session")
+def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    run = tmp_path_factory.mktemp("stack")
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KNOOPPUNT_RUN": str(run),
+           "KNOOPPUNT_PORT_BASE": str(PORT_BASE)}
+    up = subprocess.run([sys.executable, "deploy/local/stack.py", "up"], cwd=ROOT, env=env, capture_output=True, text=True)
+    if up.returncode != 0:
+        logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted((run / "logs").glob("*.log")))
+        subprocess.run([sys.executable, "deploy/local/stack.py", "down"], cwd=ROOT, env=env)
+        pytest.fail(f"stack did not come up:\n{up.stdout}\n{up.stderr}\n{logs}")
+    ports = {name: PORT_BASE + i for i, name in enumerate(("intake", "registration", "lio", "referral", "audit"))}
+    yield {"run": run, "env": env, "ports": ports, "bootstrap": bootstrap}
+    down = subprocess.run([sys.executable, "deploy/local/stack.py", "down"], cwd=ROOT, env=env, capture_output=True, text=True)
+    # Clean shutdown on SIGTERM is part of the contract: nobody may need a SIGKILL.
+    assert "did not stop" not in down.stderr, down.stderr
