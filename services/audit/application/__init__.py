@@ -1,0 +1,1 @@
+"""Audit's application layer: the single writer that appends entries to the chained log."""
