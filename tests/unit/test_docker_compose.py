@@ -123,7 +123,10 @@ def test_python_service_wiring(compose: dict[str, Any], name: str) -> None:
 @pytest.mark.parametrize(("name", "partner"), sorted(ADAPTERS.items()))
 def test_partner_adapters(compose: dict[str, Any], name: str, partner: str) -> None:
     argv = _argv(compose["services"][name]["command"])
-    assert argv == ["python", "-m", "services.referral.adapters.reference", "--partner", partner]
+    # Inside the compose network the referral service is reached by its service name.
+    assert argv == [
+        "python", "-m", "services.partner_adapter", "--partner", partner, "--referral-endpoint", "referral:50054"
+    ]
 
 
 def test_topics_is_a_one_shot_after_kafka(compose: dict[str, Any]) -> None:

@@ -1,0 +1,1 @@
+"""Referral's handlers: issue referrals for LIO decisions once; record acknowledgements once."""
