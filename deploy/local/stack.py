@@ -45,6 +45,7 @@ def _dev_env() -> dict[str, str]:
 def _processes() -> list[tuple[str, list[str], dict[str, str]]]:
     base = {**os.environ, **{k: v for k, v in _dev_env().items() if k not in os.environ}}
     base["KAFKA_BOOTSTRAP_SERVERS"] = BOOTSTRAP
+    base["DATA_DIR"] = str(RUN / "data")
     procs = []
     for name, port in ports().items():
         procs.append((name, [sys.executable, "-m", f"services.{name}"], {**base, "GRPC_PORT": str(port)}))

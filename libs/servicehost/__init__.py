@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -36,6 +37,8 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 0
     log_level: str = "INFO"
+    # Faust keeps its local files here (one folder per app), never in the working directory.
+    data_dir: Path = Path(".run/data")
 
     @property
     def broker_url(self) -> str:
@@ -51,6 +54,7 @@ def create_faust_app(app_id: str, settings: ServiceSettings, **overrides: Any) -
     """
     options: dict[str, Any] = dict(
         broker=settings.broker_url,
+        datadir=str(settings.data_dir / app_id),
         store="memory://",
         autodiscover=False,
         web_enabled=False,
