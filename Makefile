@@ -78,7 +78,7 @@ test: proto ## Every test (unit, integration, e2e) on a fresh real broker; what 
 	broker start; \
 	$(VENV)/bin/buf lint; \
 	KNOOPPUNT_TEST_RUN=$(TEST_RUN) KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(TEST_KAFKA_PORT) \
-	  $(PY) -m pytest tests -ra -p no:cacheprovider $(PYTEST_ARGS)
+	  $(PY) -m pytest tests/unit tests/integration tests/e2e -ra -p no:cacheprovider $(PYTEST_ARGS)
 
 test-unit: proto ## Unit and contract tests only (no broker)
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -23,6 +23,7 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
 from knooppunt.audit.v1 import audit_pb2, audit_pb2_grpc
+from knooppunt.audit.v1 import events_pb2 as audit_events
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
@@ -95,7 +96,7 @@ def decision_request(kind: str, meeting_id: str, signal_id: str) -> lio_pb2.Reco
         req.reason = "Aanwijzingen overstijgen de lokale aanpak; partners nodig."
         req.refer_to_riec.CopyFrom(lio_events.ReferToRiec(grounds="Concrete en objectieve aanwijzingen: meerdere signalen, financiële constructie."))
         req.sharing.CopyFrom(sharing_pb2.Sharing(
-            legal_basis=REFERRAL_BASIS, purpose="integrale-aanpak-ondermijning",
+            legal_basis=REFERRAL_BASIS, purpose="integrale aanpak ondermijning",
             recipients=["riec-rotterdam", recipient],
             data_categories=["signal.registration_number", "signal.themes", "signal.grounds", "subject.address", "subject.company", "subject.person"],
         ))
@@ -184,11 +185,11 @@ def main() -> int:
         sid = receipts[key].signal_id
         entries = wait_for(f"audit entries for {key}", lambda sid=sid: (lambda e: e if len(e) >= 1 else None)(
             audit.ListEntries(audit_pb2.ListEntriesRequest(signal_id=sid, page_size=100), timeout=5).entries))
-        print(f"  {registered[key].registration_number}: {len(entries)} entries ({', '.join(audit_pb2.EntryKind.Name(e.kind) for e in entries)})")
+        print(f"  {registered[key].registration_number}: {len(entries)} entries ({', '.join(audit_events.EntryKind.Name(e.kind) for e in entries)})")
     for key in ("energie-hennep", "vastgoed-contant"):  # decision + 2 referrals issued + acknowledgement by the adapter
         sid = receipts[key].signal_id
         wait_for(f"acknowledgement of {key} in the audit log", lambda sid=sid: any(
-            e.kind == audit_pb2.ENTRY_KIND_REFERRAL_ACKNOWLEDGED
+            e.kind == audit_events.ENTRY_KIND_REFERRAL_ACKNOWLEDGED
             for e in audit.ListEntries(audit_pb2.ListEntriesRequest(signal_id=sid, page_size=100), timeout=5).entries))
     cli = [sys.executable, "-m", "services.audit.cli"]
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")}

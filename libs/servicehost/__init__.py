@@ -52,6 +52,7 @@ def create_faust_app(app_id: str, settings: ServiceSettings, **overrides: Any) -
     auto-declaration of our event topics (topic_catalog owns them), at-least-once processing
     (our consumers are idempotent; Faust's exactly_once has open duplicate bugs).
     """
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = dict(
         broker=settings.broker_url,
         datadir=str(settings.data_dir / app_id),

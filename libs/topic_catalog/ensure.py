@@ -63,14 +63,14 @@ def ensure_topics(
 def _check_drift(admin: KafkaAdminClient, specs: list[TopicSpec]) -> None:
     if not specs:
         return
-    described = {d["topic"]: d for d in admin.describe_topics([s.name for s in specs])}
+    # kafka-python 3.0 result shapes: describe_topics -> [{"name", "partitions", ...}],
+    # describe_configs -> {"topic": {name: {config: {"value": ...}}}}.
+    described = {d["name"]: d for d in admin.describe_topics([s.name for s in specs])}
     resources = [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs]
-    configs: dict[str, dict[str, str]] = {}
-    for response in admin.describe_configs(resources):
-        for result in response.to_object()["results"]:
-            configs[result["resource_name"]] = {
-                c["config_names"]: c["config_value"] for c in result["configs"]
-            }
+    configs = {
+        topic: {key: entry["value"] for key, entry in entries.items()}
+        for topic, entries in admin.describe_configs(resources).get("topic", {}).items()
+    }
     for spec in specs:
         partitions = len(described[spec.name]["partitions"])
         if partitions != spec.partitions:

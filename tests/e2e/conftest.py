@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PORT_BASE = 52051
 
 
-@pytest.fixture(scope="session")
+# Package scope: the stack stops when the last e2e test is done, so that no other test
+# shares the consumer groups with it.
+@pytest.fixture(scope="package")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     run = tmp_path_factory.mktemp("stack")
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KNOOPPUNT_RUN": str(run),

@@ -20,6 +20,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from knooppunt.audit.v1 import audit_pb2, audit_pb2_grpc
+from knooppunt.audit.v1 import events_pb2 as audit_events
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
@@ -105,7 +106,7 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     refer = lio_pb2.RecordDecisionRequest(
         meeting_id=meeting, signal_id=hennep, reason="ernstig", decided_by=CHAIR,
         refer_to_riec=lio_events.ReferToRiec(grounds="meter overbrugd, verbruik x3"),
-        sharing=sharing_pb2.Sharing(legal_basis="WGS art. 2.3", purpose="integrale-aanpak-ondermijning",
+        sharing=sharing_pb2.Sharing(legal_basis="WGS art. 2.3", purpose="integrale aanpak ondermijning",
                                     recipients=["riec-rotterdam", "politie"], data_categories=["signal.themes", "subject.address"]))
     ids = {name: s["lio"].RecordDecision(req, timeout=10) for name, req in (("park", park), ("local", local), ("refer", refer))}
     assert all(r.recorded for r in ids.values())
@@ -129,14 +130,14 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     # 5. The audit log: the referral decision, two referrals issued, the police acknowledgement;
     #    the multidisciplinary decision once; the park decision shares nothing and is not there.
     def complete() -> list | None:
-        kinds = sorted(audit_pb2.EntryKind.Name(e.kind) for e in audit_entries(s["audit"], hennep))
+        kinds = sorted(audit_events.EntryKind.Name(e.kind) for e in audit_entries(s["audit"], hennep))
         return kinds if kinds == ["ENTRY_KIND_LIO_DECISION", "ENTRY_KIND_REFERRAL_ACKNOWLEDGED",
                                   "ENTRY_KIND_REFERRAL_ISSUED", "ENTRY_KIND_REFERRAL_ISSUED"] else None
 
     eventually(complete, "the audit entries of the referral")
-    assert [e.kind for e in audit_entries(s["audit"], huis)] == [audit_pb2.ENTRY_KIND_LIO_DECISION]
+    assert [e.kind for e in audit_entries(s["audit"], huis)] == [audit_events.ENTRY_KIND_LIO_DECISION]
     assert audit_entries(s["audit"], boot) == []
-    decision_entry = next(e for e in audit_entries(s["audit"], hennep) if e.kind == audit_pb2.ENTRY_KIND_LIO_DECISION)
+    decision_entry = next(e for e in audit_entries(s["audit"], hennep) if e.kind == audit_events.ENTRY_KIND_LIO_DECISION)
     assert decision_entry.actor.role == "lio-chair" and decision_entry.sharing.legal_basis == "WGS art. 2.3"
     assert s["audit"].VerifyLog(audit_pb2.VerifyLogRequest(), timeout=30).ok
 
