@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from topic_catalog.ensure import ensure_topics
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -20,6 +22,8 @@ def bootstrap() -> str:
         socket.create_connection((host, int(port)), timeout=2).close()
     except OSError as exc:
         pytest.fail(f"no Kafka broker at {servers} ({exc}); run the tests with `make test`")
+    # The topics exist before any service starts, as `make up` and docker-compose ensure too.
+    ensure_topics(servers)
     return servers
 
 
