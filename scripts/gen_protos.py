@@ -19,26 +19,40 @@ OUT = ROOT / "gen"
 
 
 def main() -> int:
-    shutil.rmtree(OUT, ignore_errors=True)
-    OUT.mkdir()
+    # Generate beside gen/ and swap it in, so running processes and parallel test runs never
+    # see a half-written tree.
+    staging = ROOT / "gen.staging"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()
+    status = generate(staging)
+    if status == 0:
+        old = ROOT / "gen.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if OUT.exists():
+            OUT.rename(old)
+        staging.rename(OUT)
+        shutil.rmtree(old, ignore_errors=True)
+    return status
+
+
+def generate(out: Path) -> int:
     files = sorted(str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto"))
     well_known = str(resources.files("grpc_tools") / "_proto")
     args = [
         "protoc",
         f"-I{PROTOS}",
         f"-I{well_known}",
-        f"--python_out={OUT}",
-        f"--pyi_out={OUT}",
-        f"--grpc_python_out={OUT}",
+        f"--python_out={out}",
+        f"--pyi_out={out}",
+        f"--grpc_python_out={out}",
         *files,
     ]
     if protoc.main(args) != 0:
         print("protoc failed", file=sys.stderr)
         return 1
     # Regular packages (not namespace packages) so that tools and type checkers find them.
-    for directory in [OUT, *[p for p in OUT.rglob("*") if p.is_dir()]]:
-        if directory != OUT:
-            (directory / "__init__.py").touch()
+    for directory in [p for p in out.rglob("*") if p.is_dir()]:
+        (directory / "__init__.py").touch()
     print(f"generated {len(files)} proto files into {OUT.relative_to(ROOT)}/")
     return 0
 

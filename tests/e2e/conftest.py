@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PORT_BASE = 52051
+# Apart from the demo's ports, so that tests and a running demo never meet.
+PORT_BASE = int(os.environ.get("KNOOPPUNT_E2E_PORT_BASE", "52051"))
 
 
 # Package scope: the stack stops when the last e2e test is done, so that no other test
