@@ -32,7 +32,6 @@ def build(settings: IntakeSettings):  # noqa: ANN201
         valid_themes=THEMES,
         clock=lambda: datetime.now(UTC),
     )
-    register_agents(app, index)
 
     def register(server: grpc.aio.Server) -> list[str]:
         intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(submit), server)
@@ -44,4 +43,5 @@ def build(settings: IntakeSettings):  # noqa: ANN201
         log.info("receipt_index_rebuilt", signals=count)
 
     host = GrpcHost(settings, register, startup=[startup], shutdown=[publisher.stop])
+    register_agents(app, index, host.ready)
     return app, host

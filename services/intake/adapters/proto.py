@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from prototime import to_timestamp as timestamp
 from knooppunt.intake.v1 import events_pb2, intake_pb2
 from knooppunt.signal.v1 import signal_pb2
 from services.intake.application.submit import Receipt
@@ -57,11 +57,6 @@ def _subject(msg: intake_pb2.SubjectInput) -> SubjectInput:
         return SubjectInput(kind=kind, name=msg.vessel.name, eni_number=msg.vessel.eni_number)
     return SubjectInput(kind="")
 
-
-def timestamp(dt) -> Timestamp:  # noqa: ANN001
-    ts = Timestamp()
-    ts.FromDatetime(dt)
-    return ts
 
 
 def event_from_signal(signal: AcceptedSignal) -> events_pb2.SignalReceived:

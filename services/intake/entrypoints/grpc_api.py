@@ -6,10 +6,9 @@ import asyncio
 
 import grpc
 import structlog
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from cloudevents_kafka.kafka import PublishUnavailable
+from grpc_errors import bad_request
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from services.intake.adapters.proto import receipt_to_proto, submission_from_proto
 from services.intake.application.submit import Refused, SubmitSignal
@@ -22,19 +21,8 @@ MAX_SIGNALS_PER_STREAM = 100_000
 BULK_WINDOW = 256
 
 
-def _bad_request(problems: tuple[FieldProblem, ...] | list[FieldProblem], prefix: str = "") -> status_pb2.Status:
-    detail = error_details_pb2.BadRequest(
-        field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=prefix + p.field, description=p.description)
-            for p in problems
-        ]
-    )
-    status = status_pb2.Status(
-        code=code_pb2.INVALID_ARGUMENT,
-        message="; ".join(f"{prefix}{p.field}: {p.description}" for p in problems)[:1000],
-    )
-    status.details.add().Pack(detail)
-    return status
+def _refusal(problems, prefix: str = "") -> grpc.Status:  # noqa: ANN001
+    return bad_request((prefix + p.field, p.description) for p in problems)
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
@@ -44,7 +32,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     async def SubmitSignal(self, request: intake_pb2.SubmitSignalRequest, context: grpc.aio.ServicerContext):
         if not request.HasField("signal"):
             await context.abort_with_status(
-                rpc_status.to_status(_bad_request([FieldProblem(field="signal", description="required")]))
+                _refusal([FieldProblem(field="signal", description="required")])
             )
         try:
             result = await self._submit(submission_from_proto(request.signal))
@@ -52,7 +40,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
             log.warning("publish_unavailable", error=str(exc))
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Kafka is unavailable; the signal was not accepted, retry safely")
         if isinstance(result, Refused):
-            await context.abort_with_status(rpc_status.to_status(_bad_request(result.problems)))
+            await context.abort_with_status(_refusal(result.problems))
         log.debug("signal_accepted", signal_id=result.signal_id, duplicate=result.duplicate)
         return intake_pb2.SubmitSignalResponse(receipt=receipt_to_proto(result))
 
@@ -73,7 +61,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                     )
                 if isinstance(result, Refused):
                     await context.abort_with_status(
-                        rpc_status.to_status(_bad_request(result.problems, prefix=f"signals[{position}]."))
+                        _refusal(result.problems, prefix=f"signals[{position}].")
                     )
                 receipts.append(receipt_to_proto(result))
             pending.clear()

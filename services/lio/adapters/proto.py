@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from prototime import from_timestamp as _dt
+from prototime import to_timestamp as ts
 from knooppunt.lio.v1 import events_pb2, lio_pb2
 from knooppunt.registration.v1 import events_pb2 as registration_events
 from knooppunt.sharing.v1 import sharing_pb2
@@ -13,14 +14,6 @@ from knooppunt.signal.v1 import signal_pb2
 from services.lio.domain import deliberation as d
 
 
-def ts(dt: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(dt)
-    return t
-
-
-def _dt(t: Timestamp) -> datetime:
-    return t.ToDatetime(tzinfo=UTC)
 
 
 def actor_from_proto(a: sharing_pb2.Actor, present: bool = True) -> d.Actor | None:

@@ -6,25 +6,15 @@ from datetime import UTC
 
 import grpc
 import structlog
-from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_status import rpc_status
 
 from cloudevents_kafka.kafka import PublishUnavailable
+from grpc_errors import bad_request
 from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
 from services.lio.adapters.proto import actor_from_proto, agenda_item_to_proto, proposed_from_request
 from services.lio.application.commands import LioCommands, Rejected
 from services.lio.domain.deliberation import Deliberation
 
 log = structlog.get_logger(__name__)
-
-
-def _bad_request(problems: list[tuple[str, str]]) -> grpc.Status:
-    detail = error_details_pb2.BadRequest(
-        field_violations=[error_details_pb2.BadRequest.FieldViolation(field=f, description=d) for f, d in problems]
-    )
-    status = status_pb2.Status(code=code_pb2.INVALID_ARGUMENT, message="; ".join(f"{f}: {d}" for f, d in problems))
-    status.details.add().Pack(detail)
-    return rpc_status.to_status(status)
 
 
 class LioServicer(lio_pb2_grpc.LioServiceServicer):
@@ -35,14 +25,14 @@ class LioServicer(lio_pb2_grpc.LioServiceServicer):
 
     async def ScheduleMeeting(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
         if not request.HasField("scheduled_for"):
-            await context.abort_with_status(_bad_request([("scheduled_for", "required")]))
+            await context.abort_with_status(bad_request([("scheduled_for", "required")]))
         try:
             meeting = await self._commands.schedule_meeting(
                 request.scheduled_for.ToDatetime(tzinfo=UTC), request.form,
                 actor_from_proto(request.chair, request.HasField("chair")),
             )
         except Rejected as exc:
-            await context.abort_with_status(_bad_request(exc.problems))
+            await context.abort_with_status(bad_request(exc.problems))
         except PublishUnavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Kafka is unavailable; nothing was scheduled, retry")
         return lio_pb2.ScheduleMeetingResponse(meeting_id=meeting.meeting_id)
@@ -60,7 +50,7 @@ class LioServicer(lio_pb2_grpc.LioServiceServicer):
             code = grpc.StatusCode.ALREADY_EXISTS if exc.problems and "already decided" in exc.problems[0][1] else None
             if code is not None:
                 await context.abort(code, str(exc))
-            await context.abort_with_status(_bad_request(exc.problems))
+            await context.abort_with_status(bad_request(exc.problems))
         except PublishUnavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Kafka is unavailable; the decision was not recorded, retry")
         log.info("decision_recorded", decision_id=decision.decision_id, outcome=decision.outcome, recorded=recorded)

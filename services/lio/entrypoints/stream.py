@@ -6,7 +6,7 @@ import asyncio
 
 import faust
 
-from cloudevents_kafka import EnvelopeError
+from servicehost.agents import consume
 from services.lio.adapters.kafka import LIO_TYPES, REGISTERED_TYPES, apply_lio_event
 from services.lio.adapters.proto import agenda_item_from_registered
 from services.lio.domain.deliberation import Deliberation
@@ -17,22 +17,16 @@ def register_agents(app: faust.App, state: Deliberation, ready: asyncio.Event) -
     registered = app.topic(SIGNALS_REGISTERED.name, key_serializer="raw", value_serializer="raw")
     decisions = app.topic(LIO_DECISIONS.name, key_serializer="raw", value_serializer="raw")
 
+    async def add_to_agenda(envelope) -> None:  # noqa: ANN001
+        state.apply_registered(agenda_item_from_registered(envelope.data))
+
+    async def fold(envelope) -> None:  # noqa: ANN001
+        apply_lio_event(state, envelope)
+
     @app.agent(registered, name="lio-agenda")
     async def follow_registrations(stream):  # noqa: ANN001
-        await ready.wait()
-        async for event in stream.events():
-            try:
-                envelope = REGISTERED_TYPES.decode(event.message.headers, event.message.value)
-            except EnvelopeError:
-                continue
-            state.apply_registered(agenda_item_from_registered(envelope.data))
+        await consume(stream, REGISTERED_TYPES, add_to_agenda, ready=ready, topic=SIGNALS_REGISTERED.name)
 
     @app.agent(decisions, name="lio-decisions")
     async def follow_decisions(stream):  # noqa: ANN001
-        await ready.wait()
-        async for event in stream.events():
-            try:
-                envelope = LIO_TYPES.decode(event.message.headers, event.message.value)
-            except EnvelopeError:
-                continue
-            apply_lio_event(state, envelope)
+        await consume(stream, LIO_TYPES, fold, ready=ready, topic=LIO_DECISIONS.name)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from prototime import to_timestamp as ts
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.referral.v1 import events_pb2
 from knooppunt.sharing.v1 import sharing_pb2
@@ -22,11 +22,6 @@ KIND_TO_NAME = {
 }
 NAME_TO_KIND = {v: k for k, v in KIND_TO_NAME.items()}
 
-
-def ts(dt: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(dt)
-    return t
 
 
 def actor_from_proto(a: sharing_pb2.Actor) -> Actor:

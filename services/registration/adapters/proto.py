@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from google.protobuf.timestamp_pb2 import Timestamp
 
+from prototime import from_timestamp as _dt
+from prototime import to_timestamp as ts
 from knooppunt.intake.v1 import events_pb2 as intake_events
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.registration.v1 import events_pb2, registration_pb2
@@ -23,14 +24,6 @@ PROTO_TO_STATUS = {v: k for k, v in STATUS_TO_PROTO.items()}
 OUTCOME_TO_STATUS = {"park": r.PARKED, "local_approach": r.LOCAL_APPROACH, "refer_to_riec": r.REFERRED}
 
 
-def ts(dt: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(dt)
-    return t
-
-
-def _dt(t: Timestamp) -> datetime:
-    return t.ToDatetime(tzinfo=UTC)
 
 
 def _subjects(keys) -> tuple[r.Subject, ...]:  # noqa: ANN001
