@@ -144,8 +144,10 @@ def main() -> int:
         registered[key] = wait_for(f"registration of {key}", probe)
         print(f"  {registered[key].registration_number}  {key}")
     address = signal_pb2.SubjectKey(kind=signal_pb2.SUBJECT_KIND_ADDRESS, key="pc:3141AB:12")
-    hit = registration.CheckSubject(registration_pb2.CheckSubjectRequest(subject=address), timeout=5)
-    print(f"  hit/no-hit for address 3141AB 12: known={hit.known}, signals={hit.signal_count} (no content revealed)")
+    asker = sharing_pb2.Actor(person_id="pol-1234", role="partner-analyst", organisation="politie")
+    hit = registration.CheckSubject(registration_pb2.CheckSubjectRequest(
+        subject=address, asked_by=asker, purpose="hit/no-hit voorafgaand aan verzoek tot informatie"), timeout=5)
+    print(f"  hit/no-hit for address 3141AB 12: known={hit.known}, signals={hit.signal_count} (no content revealed; the answer is logged)")
 
     step("3. LIO meeting: agenda and decisions")
     meeting_id = lio.ScheduleMeeting(lio_pb2.ScheduleMeetingRequest(

@@ -37,6 +37,9 @@ LIO_DECISIONS = TopicSpec(
 REFERRAL_EVENTS = TopicSpec(
     "referrals.events", 6, "referral_id", "referrals issued and acknowledged"
 )
+REGISTRATION_DISCLOSURES = TopicSpec(
+    "registration.disclosures", 3, "subject key", "hit/no-hit answers given, for the audit log"
+)
 # One partition: the audit log has one total order and one writer.
 AUDIT_LOG = TopicSpec("audit.log", 1, "entry_id", "tamper-evident log of sharing decisions")
 
@@ -56,6 +59,7 @@ REFERRAL_DELIVERY = tuple(
 ALL_TOPICS: tuple[TopicSpec, ...] = (
     SIGNALS_RECEIVED,
     SIGNALS_REGISTERED,
+    REGISTRATION_DISCLOSURES,
     LIO_DECISIONS,
     REFERRAL_EVENTS,
     *REFERRAL_DELIVERY,

@@ -10,7 +10,7 @@ import structlog
 from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from servicehost import GrpcHost, create_faust_app
-from services.registration.adapters.kafka import KafkaRegistrationLog, rebuild_register
+from services.registration.adapters.kafka import DisclosureLog, KafkaRegistrationLog, rebuild_register
 from services.registration.application.registering import RegisterReceivedSignal
 from services.registration.domain.register import Register
 from services.registration.entrypoints.grpc_api import RegistrationServicer
@@ -27,7 +27,7 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC))
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
-        registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(register), server)
+        registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(register, DisclosureLog(publisher, clock=lambda: datetime.now(UTC))), server)
         return [registration_pb2.DESCRIPTOR.services_by_name["RegistrationService"].full_name]
 
     async def startup() -> None:

@@ -10,12 +10,13 @@ from knooppunt.intake.v1 import events_pb2 as intake_events
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.registration.v1 import events_pb2
 from services.registration.adapters.proto import (
+    ts,
     registration_from_event,
     registration_to_event,
     status_from_decision,
 )
 from services.registration.domain.register import Register, Registration
-from services.registration.topics import LIO_DECISIONS, SIGNALS_RECEIVED, SIGNALS_REGISTERED
+from services.registration.topics import LIO_DECISIONS, REGISTRATION_DISCLOSURES, SIGNALS_RECEIVED, SIGNALS_REGISTERED
 
 RECEIVED_TYPES = EventTypes(intake_events.SignalReceived)
 REGISTERED_TYPES = EventTypes(events_pb2.SignalRegistered)
@@ -35,6 +36,23 @@ class KafkaRegistrationLog:
             event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
             traceparent=new_traceparent(traceparent),
         )
+
+
+class DisclosureLog:
+    """Publishes each hit/no-hit answer (SubjectChecked) before it is given."""
+
+    def __init__(self, publisher: EventPublisher, clock) -> None:  # noqa: ANN001
+        self._publisher = publisher
+        self._clock = clock
+
+    async def subject_checked(self, request, answer) -> None:  # noqa: ANN001
+        event = events_pb2.SubjectChecked(
+            check_id=str(uuid.uuid4()), subject=request.subject, known=answer.known,
+            signal_count=answer.signal_count, asked_by=request.asked_by, purpose=request.purpose,
+            checked_at=ts(self._clock()),
+        )
+        await self._publisher.publish(REGISTRATION_DISCLOSURES.name, key=request.subject.key, message=event,
+                                      subject=event.check_id)
 
 
 def apply_decision(register: Register, envelope: Envelope) -> None:

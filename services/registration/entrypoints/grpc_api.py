@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import grpc
 
+from cloudevents_kafka.kafka import PublishUnavailable
+from grpc_errors import bad_request
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
+from services.registration.adapters.kafka import DisclosureLog
 from services.registration.adapters.proto import PROTO_TO_STATUS, entry_to_proto, ts
 from services.registration.domain.register import Register
 
@@ -13,8 +16,9 @@ DEFAULT_PAGE = 50
 
 
 class RegistrationServicer(registration_pb2_grpc.RegistrationServiceServicer):
-    def __init__(self, register: Register) -> None:
+    def __init__(self, register: Register, disclosures: DisclosureLog) -> None:
         self._register = register
+        self._disclosures = disclosures
 
     async def GetSignal(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
         entry = self._register.entries.get(request.signal_id)
@@ -47,11 +51,22 @@ class RegistrationServicer(registration_pb2_grpc.RegistrationServiceServicer):
         return registration_pb2.ListSignalsResponse(signals=matches, next_page_token=token)
 
     async def CheckSubject(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
-        if not request.subject.key:
-            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "subject.key is required")
+        problems = [(f, d) for f, d, missing in (
+            ("subject.key", "required", not request.subject.key),
+            ("asked_by", "person_id, role and organisation of the asker are required",
+             not (request.asked_by.person_id and request.asked_by.role and request.asked_by.organisation)),
+            ("purpose", "the purpose of the check is required and logged", not request.purpose.strip()),
+        ) if missing]
+        if problems:
+            await context.abort_with_status(bad_request(problems))
         stats = self._register.subjects.get(request.subject.key)
-        if stats is None:
-            return registration_pb2.CheckSubjectResponse(known=False)
-        return registration_pb2.CheckSubjectResponse(
-            known=True, known_since=ts(stats.first_seen), signal_count=len(stats.signal_ids)
-        )
+        answer = registration_pb2.CheckSubjectResponse(known=stats is not None)
+        if stats is not None:
+            answer.known_since.CopyFrom(ts(stats.first_seen))
+            answer.signal_count = len(stats.signal_ids)
+        # The answer is itself a provision of data: it is logged before it is given.
+        try:
+            await self._disclosures.subject_checked(request, answer)
+        except PublishUnavailable:
+            await context.abort(grpc.StatusCode.UNAVAILABLE, "the check could not be logged; no answer given, retry")
+        return answer
