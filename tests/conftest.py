@@ -12,6 +12,9 @@ import pytest
 from topic_catalog.ensure import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
+# Services started by integration tests listen in plaintext (development flag) unless a test
+# gives them certificates; the e2e stack and the authorization tests run with mTLS.
+os.environ.setdefault("KNOOPPUNT_ALLOW_INSECURE_DEV", "1")
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from mode import Service
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import logsetup
+from grpc_security import INSECURE_FLAG, SecurityConfigError, insecure_allowed, server_credentials
+from grpc_security.authz import AuthorizationInterceptor, AuthorizationTable
 
 log = structlog.get_logger(__name__)
 
@@ -39,6 +41,12 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     # Faust keeps its local files here (one folder per app), never in the working directory.
     data_dir: Path = Path(".run/data")
+    # mTLS: the certificate directory (see grpc_security), this server's certificate name, and
+    # the authorization table. Without a certificate directory the service refuses to start,
+    # unless KNOOPPUNT_ALLOW_INSECURE_DEV=1 is set (development only).
+    tls_cert_dir: Path | None = None
+    tls_server_name: str = ""
+    authorization_table: Path = Path("deploy/policy/authorization.toml")
 
     @property
     def broker_url(self) -> str:
@@ -104,13 +112,21 @@ class GrpcHost(Service):
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ]
-        server = grpc.aio.server(options=options)
+        server = grpc.aio.server(options=options, interceptors=self._interceptors())
         names = self._register(server)
         health_pb2_grpc.add_HealthServicer_to_server(self._health, server)
         names = [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         reflection.enable_server_reflection(names, server)
         address = f"{self._settings.grpc_host}:{self._settings.grpc_port}"
-        if server.add_insecure_port(address) == 0:
+        if self._settings.tls_cert_dir is not None:
+            credentials = server_credentials(self._settings.tls_cert_dir, self._server_name())
+            bound = server.add_secure_port(address, credentials)
+        elif insecure_allowed():
+            log.warning("plaintext_listener", address=address, reason=f"{INSECURE_FLAG}=1: development only")
+            bound = server.add_insecure_port(address)
+        else:
+            raise SecurityConfigError(f"TLS_CERT_DIR is not set: refusing a plaintext listener (set {INSECURE_FLAG}=1 only in development)")
+        if bound == 0:
             raise RuntimeError(f"cannot listen on {address}")
         await server.start()
         self._server = server
@@ -124,6 +140,16 @@ class GrpcHost(Service):
         for name in [*names, ""]:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("grpc_serving", address=address, services=names)
+
+    def _interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        if self._settings.tls_cert_dir is None:
+            return []
+        return [AuthorizationInterceptor(AuthorizationTable.load(self._settings.authorization_table))]
+
+    def _server_name(self) -> str:
+        if not self._settings.tls_server_name:
+            raise SecurityConfigError("TLS_SERVER_NAME is not set: which server certificate should this service use?")
+        return self._settings.tls_server_name
 
     async def on_stop(self) -> None:
         if self._server is not None:
