@@ -40,6 +40,20 @@ REFERRAL_EVENTS = TopicSpec(
 REGISTRATION_DISCLOSURES = TopicSpec(
     "registration.disclosures", 3, "subject key", "hit/no-hit answers given, for the audit log"
 )
+# The one topic that is compacted, on purpose: erasing a data subject publishes a tombstone,
+# and compaction then removes the wrapped key from disk (crypto-shredding, ADR 0009).
+# segment.ms bounds how long an erased key can linger in a closed segment.
+SUBJECT_KEYS = TopicSpec(
+    "keys.subjects", 1, "key id", "wrapped per-subject data keys",
+    configs={
+        "cleanup.policy": "compact",
+        "retention.ms": "-1",
+        "segment.ms": "3600000",
+        "min.cleanable.dirty.ratio": "0.01",
+        "delete.retention.ms": "86400000",
+        "min.insync.replicas": "1",
+    },
+)
 # One partition: the audit log has one total order and one writer.
 AUDIT_LOG = TopicSpec("audit.log", 1, "entry_id", "tamper-evident log of sharing decisions")
 
@@ -64,4 +78,5 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,
     *REFERRAL_DELIVERY,
     AUDIT_LOG,
+    SUBJECT_KEYS,
 )
