@@ -28,12 +28,14 @@ help: ## Show this help
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "Python 3.11 is required ($(PYTHON_BIN) not found)"; exit 1; }
-	rm -rf $(VENV) && $(PYTHON_BIN) -m venv $(VENV)
+	@# Incremental: an existing .venv is updated in place, never deleted under running processes.
+	[ -x $(PY) ] || $(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check pip==25.3
 	$(PY) -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[dev]"
 	$(PY) scripts/gen_protos.py
 	@# Again, so that the editable install also maps the generated packages in gen/.
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
 install: $(STAMP) ## Create .venv with every pinned dependency

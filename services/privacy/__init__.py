@@ -1,0 +1,1 @@
+"""Privacy tools for the WGS contact point and the privacy officer: subject access (inzage)."""

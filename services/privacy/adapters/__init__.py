@@ -1,0 +1,1 @@
+"""The privacy tools' Kafka side: replay the topics into the pure report."""
