@@ -40,6 +40,9 @@ REFERRAL_EVENTS = TopicSpec(
 REGISTRATION_DISCLOSURES = TopicSpec(
     "registration.disclosures", 3, "subject key", "hit/no-hit answers given, for the audit log"
 )
+PRIVACY_ERASURES = TopicSpec(
+    "privacy.erasures", 1, "key id", "personal data made unreadable (crypto-shredding), for the audit log"
+)
 # The one topic that is compacted, on purpose: erasing a data subject publishes a tombstone,
 # and compaction then removes the wrapped key from disk (crypto-shredding, ADR 0009).
 # segment.ms bounds how long an erased key can linger in a closed segment.
@@ -78,5 +81,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,
     *REFERRAL_DELIVERY,
     AUDIT_LOG,
+    PRIVACY_ERASURES,
     SUBJECT_KEYS,
 )
