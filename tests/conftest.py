@@ -30,6 +30,14 @@ def bootstrap() -> str:
     return servers
 
 
+def dev_setting(name: str) -> str:
+    """A development setting from deploy/local/dev.env (the same values the local stack uses)."""
+    for line in (ROOT / "deploy/local/dev.env").read_text().splitlines():
+        if line.startswith(f"{name}="):
+            return line.split("=", 1)[1].strip()
+    raise KeyError(name)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -10,10 +10,12 @@ import pytest
 
 from crypto_shredding import FieldCipher, SealError
 from crypto_shredding.kafka_store import KafkaKeyStore
+from tests.conftest import dev_setting
 from topic_catalog import SUBJECT_KEYS
 
 pytestmark = pytest.mark.kafka
-MASTER = os.urandom(32)
+# Every process on one broker shares one master key, as in a deployment.
+MASTER = bytes.fromhex(dev_setting("MASTER_KEY"))
 
 
 async def test_keys_survive_restart_and_erasure_reaches_every_reader(bootstrap: str) -> None:
