@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 import tomllib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 
 from grpc_security import caller_identity, insecure_allowed
 
@@ -31,6 +32,8 @@ class AuthorizationTable:
     roles: dict[str, tuple[str, ...]]
     rate_per_second: float = 50.0
     burst: int = 200
+    # Methods that return personal data: a stated purpose is required and the read is logged.
+    personal_data: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, path: Path) -> AuthorizationTable:
@@ -42,7 +45,8 @@ class AuthorizationTable:
             if unknown:
                 raise ValueError(f"{path}: identity {name} has unknown roles {sorted(unknown)}")
         limits = data.get("limits", {})
-        return cls(identities, roles, float(limits.get("rate_per_second", 50)), int(limits.get("burst", 200)))
+        personal = frozenset(data.get("personal_data", {}).get("methods", []))
+        return cls(identities, roles, float(limits.get("rate_per_second", 50)), int(limits.get("burst", 200)), personal)
 
     def allows(self, identity: str | None, method: str) -> bool:
         if identity is None:
@@ -79,19 +83,34 @@ class RateLimiter:
         return True
 
 
+PURPOSE_HEADER = "x-purpose"
+MAX_PURPOSE_CHARS = 200
+# Called before personal data is returned: (identity, roles, method, purpose, object ids).
+ReadLog = Callable[[str, tuple[str, ...], str, str, list[str]], Awaitable[None]]
+
+
+def object_ids(request: Message | None) -> list[str]:
+    """Identifiers named in a request (``*_id`` fields, registration numbers); never content."""
+    if request is None:
+        return []
+    return [f"{f.name}={v}" for f, v in request.ListFields()
+            if isinstance(v, str) and v and (f.name.endswith("_id") or f.name == "registration_number")]
+
+
 class AuthorizationInterceptor(grpc.aio.ServerInterceptor):
-    def __init__(self, table: AuthorizationTable) -> None:
+    def __init__(self, table: AuthorizationTable, read_log: ReadLog | None = None) -> None:
         self._table = table
         self._limiter = RateLimiter(table.rate_per_second, table.burst)
+        self._read_log = read_log
 
     async def intercept_service(self, continuation, handler_call_details):  # noqa: ANN001, ANN201
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
         method = handler_call_details.method
-        return _wrap(handler, lambda context: self._check(method, context))
+        return _wrap(handler, lambda context, request: self._check(method, context, request))
 
-    async def _check(self, method: str, context: grpc.aio.ServicerContext) -> None:
+    async def _check(self, method: str, context: grpc.aio.ServicerContext, request: Message | None) -> None:
         identity = caller_identity(context)
         if identity is None and insecure_allowed():
             return  # development flag: plaintext, no identities; never in production
@@ -101,15 +120,27 @@ class AuthorizationInterceptor(grpc.aio.ServerInterceptor):
         if not self._limiter.take(identity):
             await context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED,
                                 f"rate limit of {self._table.rate_per_second:g}/s for {identity} exceeded; retry later")
+        if method in self._table.personal_data:
+            purpose = dict(context.invocation_metadata() or ()).get(PURPOSE_HEADER, "").strip()
+            if not purpose or len(purpose) > MAX_PURPOSE_CHARS:
+                await context.abort(grpc.StatusCode.INVALID_ARGUMENT,
+                                    f"{method} returns personal data: state the purpose in metadata '{PURPOSE_HEADER}' "
+                                    f"(1-{MAX_PURPOSE_CHARS} characters)")
+            if self._read_log is not None:
+                try:
+                    await self._read_log(identity, self._table.roles_of(identity), method, purpose, object_ids(request))
+                except Exception as exc:  # noqa: BLE001 (no log, no data)
+                    log.error("read_log_failed", method=method, error=repr(exc))
+                    await context.abort(grpc.StatusCode.UNAVAILABLE, "the read could not be logged; no data returned, retry")
 
 
 def _wrap(handler: grpc.RpcMethodHandler, check) -> grpc.RpcMethodHandler:  # noqa: ANN001
-    """The same handler, with ``check(context)`` awaited before the behaviour runs."""
+    """The same handler, with ``check(context, request)`` awaited before the behaviour runs."""
     if handler.unary_unary:
         inner = handler.unary_unary
 
         async def unary_unary(request, context):  # noqa: ANN001, ANN202
-            await check(context)
+            await check(context, request)
             return await inner(request, context)
 
         return grpc.unary_unary_rpc_method_handler(unary_unary, handler.request_deserializer, handler.response_serializer)
@@ -117,7 +148,7 @@ def _wrap(handler: grpc.RpcMethodHandler, check) -> grpc.RpcMethodHandler:  # no
         inner_us = handler.unary_stream
 
         async def unary_stream(request, context):  # noqa: ANN001, ANN202
-            await check(context)
+            await check(context, request)
             async for item in inner_us(request, context):
                 yield item
 
@@ -126,14 +157,14 @@ def _wrap(handler: grpc.RpcMethodHandler, check) -> grpc.RpcMethodHandler:  # no
         inner_su = handler.stream_unary
 
         async def stream_unary(request_iterator, context):  # noqa: ANN001, ANN202
-            await check(context)
+            await check(context, None)
             return await inner_su(request_iterator, context)
 
         return grpc.stream_unary_rpc_method_handler(stream_unary, handler.request_deserializer, handler.response_serializer)
     inner_ss = handler.stream_stream
 
     async def stream_stream(request_iterator, context):  # noqa: ANN001, ANN202
-        await check(context)
+        await check(context, None)
         async for item in inner_ss(request_iterator, context):
             yield item
 

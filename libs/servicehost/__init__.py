@@ -23,7 +23,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import logsetup
 from grpc_security import INSECURE_FLAG, SecurityConfigError, insecure_allowed, server_credentials
+from cloudevents_kafka.kafka import EventPublisher
 from grpc_security.authz import AuthorizationInterceptor, AuthorizationTable
+from servicehost.readlog import ReadLog
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +49,8 @@ class ServiceSettings(BaseSettings):
     tls_cert_dir: Path | None = None
     tls_server_name: str = ""
     authorization_table: Path = Path("deploy/policy/authorization.toml")
+    # The organisation staff identities act for (partners act for their own organisation).
+    organisation: str = "gemeente-maassluis"
 
     @property
     def broker_url(self) -> str:
@@ -106,8 +110,13 @@ class GrpcHost(Service):
         self._shutdown = shutdown or []
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
+        self._read_publisher: EventPublisher | None = None
 
     async def on_start(self) -> None:
+        if self._settings.tls_cert_dir is not None:
+            # Reads of personal data are logged before they are answered; no log, no answer.
+            self._read_publisher = EventPublisher(self._settings.kafka_bootstrap_servers, source="/knooppunt/read-log")
+            await self._read_publisher.start()
         options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -144,7 +153,8 @@ class GrpcHost(Service):
     def _interceptors(self) -> list[grpc.aio.ServerInterceptor]:
         if self._settings.tls_cert_dir is None:
             return []
-        return [AuthorizationInterceptor(AuthorizationTable.load(self._settings.authorization_table))]
+        read_log = ReadLog(self._read_publisher, self._settings.organisation) if self._read_publisher else None
+        return [AuthorizationInterceptor(AuthorizationTable.load(self._settings.authorization_table), read_log)]
 
     def _server_name(self) -> str:
         if not self._settings.tls_server_name:
@@ -157,6 +167,8 @@ class GrpcHost(Service):
             await self._server.stop(grace=5)
         for step in self._shutdown:
             await step()
+        if self._read_publisher is not None:
+            await self._read_publisher.stop()
         log.info("grpc_stopped")
 
 

@@ -43,6 +43,9 @@ REGISTRATION_DISCLOSURES = TopicSpec(
 PRIVACY_ERASURES = TopicSpec(
     "privacy.erasures", 1, "key id", "personal data made unreadable (crypto-shredding), for the audit log"
 )
+PRIVACY_READS = TopicSpec(
+    "privacy.reads", 3, "reader identity", "reads of personal data with their purpose, for the audit log"
+)
 # The one topic that is compacted, on purpose: erasing a data subject publishes a tombstone,
 # and compaction then removes the wrapped key from disk (crypto-shredding, ADR 0009).
 # segment.ms bounds how long an erased key can linger in a closed segment.
@@ -82,5 +85,6 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     *REFERRAL_DELIVERY,
     AUDIT_LOG,
     PRIVACY_ERASURES,
+    PRIVACY_READS,
     SUBJECT_KEYS,
 )

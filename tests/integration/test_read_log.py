@@ -1,0 +1,74 @@
+"""Purpose on every read: a method that returns personal data refuses a call without a stated
+purpose, and logs each read (who, which method, why, which ids) before answering."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from cloudevents_kafka import EventTypes
+from cloudevents_kafka.kafka import replay
+from grpc_security import channel_credentials
+from grpc_security.devca import write_all
+from knooppunt.privacy.v1 import events_pb2 as privacy_events
+from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
+from tests.conftest import ROOT, free_port
+from topic_catalog import PRIVACY_READS
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+def registration(bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    certs = tmp_path_factory.mktemp("certs")
+    write_all(certs, ["lio:member", "operator:beheer"], services=("registration",))
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "KNOOPPUNT_ALLOW_INSECURE_DEV"}
+    env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, GRPC_PORT=str(port), TLS_CERT_DIR=str(certs),
+               TLS_SERVER_NAME="registration", DATA_DIR=str(certs / "data"), LOG_LEVEL="WARNING")
+    proc = subprocess.Popen([sys.executable, "-m", "services.registration"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    target = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with grpc.secure_channel(target, channel_credentials(certs, "operator:beheer")) as ch:
+                if health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status == 1:
+                    break
+        except grpc.RpcError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            pytest.fail(f"registration did not start:\n{proc.stdout.read().decode()[-3000:]}")
+        time.sleep(0.3)
+    yield target, certs
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+async def test_reads_need_a_purpose_and_are_logged(registration, bootstrap: str) -> None:  # noqa: ANN001
+    target, certs = registration
+    signal_id = f"read-{uuid.uuid4()}"
+    with grpc.secure_channel(target, channel_credentials(certs, "lio:member")) as ch:
+        stub = registration_pb2_grpc.RegistrationServiceStub(ch)
+        with pytest.raises(grpc.RpcError) as no_purpose:
+            stub.GetSignal(registration_pb2.GetSignalRequest(signal_id=signal_id), timeout=10)
+        assert no_purpose.value.code() == grpc.StatusCode.INVALID_ARGUMENT and "x-purpose" in no_purpose.value.details()
+        with pytest.raises(grpc.RpcError) as unknown:
+            stub.GetSignal(registration_pb2.GetSignalRequest(signal_id=signal_id), timeout=10,
+                           metadata=[("x-purpose", "voorbereiding LIO-overleg")])
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND  # past the read log, into the handler
+    reads = [e.data async for e in replay(bootstrap, [PRIVACY_READS.name], EventTypes(privacy_events.PersonalDataRead))
+             if f"signal_id={signal_id}" in e.data.object_ids]
+    assert len(reads) == 1
+    read = reads[0]
+    assert read.reader.person_id == "lio:member" and read.reader.role == "lio-member"
+    assert read.purpose == "voorbereiding LIO-overleg"
+    assert read.method == "/knooppunt.registration.v1.RegistrationService/GetSignal"
