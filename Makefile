@@ -20,6 +20,8 @@ TEST_KAFKA_PORT ?= 19092
 TEST_KAFKA_CONTROLLER_PORT ?= 19093
 PYTEST_ARGS ?=
 
+
+.PHONY: certs
 .PHONY: help install proto lint broker-up broker-down topics up demo down status logs test-broker-up test-broker-down \
         test test-unit test-integration test-e2e grpcurl clean
 
@@ -55,11 +57,14 @@ broker-down: ## Stop the local Kafka broker
 topics: $(STAMP) ## Create the declared topics (idempotent)
 	$(PY) -m topic_catalog.ensure
 
-up: proto broker-up ## Start broker and every service; returns when all are SERVING
+certs: $(STAMP) ## Generate the development CA and certificates into .run/certs (make up does this once)
+	$(PY) -m grpc_security.devca --out $(RUN)/certs
+
+up: proto broker-up ## Start broker and every service (mTLS); returns when all are SERVING
 	KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py up
 
 demo: up ## The main job: start everything and run the demo; leaves the system running
-	KNOOPPUNT_RUN=$(RUN) $(PY) deploy/demo/demo.py
+	KNOOPPUNT_RUN=$(RUN) AUDIT_PUBLIC_KEY=$(RUN)/audit/audit.pub $(PY) deploy/demo/demo.py
 
 down: ## Stop every service and the broker
 	-@[ -x $(PY) ] && KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py down

@@ -22,6 +22,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from grpc_security import insecure_allowed, secure_channel, with_purpose
+
 from knooppunt.audit.v1 import audit_pb2, audit_pb2_grpc
 from knooppunt.audit.v1 import events_pb2 as audit_events
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
@@ -37,6 +39,16 @@ PORT_BASE = int(os.environ.get("KNOOPPUNT_PORT_BASE", "50051"))
 INTAKE, REGISTRATION, LIO, REFERRAL, AUDIT = (f"127.0.0.1:{PORT_BASE + i}" for i in range(5))
 CHAIR = sharing_pb2.Actor(person_id="mw-0042", role="lio-chair", organisation="gemeente-maassluis")
 REFERRAL_BASIS = "WGS art. 2.3 jo. Convenant RIEC Rotterdam art. 6"
+
+
+CERTS = RUN / "certs"
+AUDIT_KEYS = Path(os.environ.get("KNOOPPUNT_AUDIT_KEYS", RUN / "audit")).resolve()
+
+
+def connect(target: str, identity: str) -> grpc.Channel:
+    """A channel as ``identity`` (its development certificate), stating the demo's purpose."""
+    cert_dir = None if insecure_allowed() else CERTS
+    return with_purpose(secure_channel(target, cert_dir, identity), "demo: behandeling signalen LIO")
 
 
 def step(title: str) -> None:
@@ -106,24 +118,27 @@ def decision_request(kind: str, meeting_id: str, signal_id: str) -> lio_pb2.Reco
 def main() -> int:
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     specs = tomllib.loads((ROOT / "deploy/demo/signals.toml").read_text())["signal"]
-    intake = intake_pb2_grpc.IntakeServiceStub(grpc.insecure_channel(INTAKE))
-    registration = registration_pb2_grpc.RegistrationServiceStub(grpc.insecure_channel(REGISTRATION))
-    lio = lio_pb2_grpc.LioServiceStub(grpc.insecure_channel(LIO))
-    audit = audit_pb2_grpc.AuditServiceStub(grpc.insecure_channel(AUDIT))
+    # Every party connects with its own certificate; reads of personal data state their purpose.
+    registration = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, "lio:member"))
+    lio = lio_pb2_grpc.LioServiceStub(connect(LIO, "lio:chair"))
+    audit = audit_pb2_grpc.AuditServiceStub(connect(AUDIT, "auditor:fg"))
 
     step(f"1. Intake: {len(specs)} signals from their channels (run {run_id})")
     receipts = {}
     for spec in specs:
+        intake = intake_pb2_grpc.IntakeServiceStub(connect(INTAKE, f"source:{spec['source']}"))
         r = intake.SubmitSignal(intake_pb2.SubmitSignalRequest(signal=submission(spec, run_id)), timeout=10).receipt
         receipts[spec["key"]] = r
         print(f"  accepted {spec['key']:22} from {spec['source']:30} signal {r.signal_id}")
+    intake = intake_pb2_grpc.IntakeServiceStub(connect(INTAKE, f"source:{specs[0]['source']}"))
     again = intake.SubmitSignal(intake_pb2.SubmitSignalRequest(signal=submission(specs[0], run_id)), timeout=10).receipt
     print(f"  retry of {specs[0]['key']}: same signal id {again.signal_id == receipts[specs[0]['key']].signal_id}, duplicate={again.duplicate}")
     bad = intake_pb2.SignalSubmission(channel=signal_pb2.CHANNEL_PARTNER, source="politie", source_reference=f"bad-{run_id}",
                                       themes=[signal_pb2.THEME_OMG], description="x",
                                       subjects=[intake_pb2.SubjectInput(person=intake_pb2.PersonInput(bsn="123456789"))])
     try:
-        intake.SubmitSignal(intake_pb2.SubmitSignalRequest(signal=bad), timeout=10)
+        police = intake_pb2_grpc.IntakeServiceStub(connect(INTAKE, "partner:politie"))
+        police.SubmitSignal(intake_pb2.SubmitSignalRequest(signal=bad), timeout=10)
         raise SystemExit("demo failed: an invalid BSN was accepted")
     except grpc.RpcError as err:
         status = rpc_status.from_call(err)
@@ -145,7 +160,7 @@ def main() -> int:
         print(f"  {registered[key].registration_number}  {key}")
     address = signal_pb2.SubjectKey(kind=signal_pb2.SUBJECT_KIND_ADDRESS, key="pc:3141AB:12")
     asker = sharing_pb2.Actor(person_id="pol-1234", role="partner-analyst", organisation="politie")
-    hit = registration.CheckSubject(registration_pb2.CheckSubjectRequest(
+    hit = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, "partner:politie")).CheckSubject(registration_pb2.CheckSubjectRequest(
         subject=address, asked_by=asker, purpose="hit/no-hit voorafgaand aan verzoek tot informatie"), timeout=5)
     print(f"  hit/no-hit for address 3141AB 12: known={hit.known}, signals={hit.signal_count} (no content revealed; the answer is logged)")
 
@@ -154,6 +169,11 @@ def main() -> int:
         scheduled_for=ts(datetime.now(UTC)), form="lio", chair=CHAIR), timeout=10).meeting_id
     agenda = lio.GetAgenda(lio_pb2.GetAgendaRequest(meeting_id=meeting_id), timeout=5)
     print(f"  meeting {meeting_id} (LIO with police): {len(agenda.items)} signals on the agenda")
+    for person in (CHAIR, sharing_pb2.Actor(person_id="mw-0043", role="lio-member", organisation="gemeente-maassluis"),
+                   sharing_pb2.Actor(person_id="mw-0044", role="lio-secretary", organisation="gemeente-maassluis"),
+                   sharing_pb2.Actor(person_id="pol-0101", role="lio-member", organisation="politie")):
+        lio.RecordAttendance(lio_pb2.RecordAttendanceRequest(meeting_id=meeting_id, attendee=person), timeout=10)
+    print("  attendance recorded: chair, a municipal member, the secretary and the police (quorum met)")
     decisions = {}
     for spec in specs:
         sid = receipts[spec["key"]].signal_id
@@ -162,6 +182,13 @@ def main() -> int:
         resp = lio.RecordDecision(decision_request(spec["decision"], meeting_id, sid), timeout=10)
         decisions[spec["key"]] = resp.decision_id
         print(f"  {registered[spec['key']].registration_number}: {spec['decision']:22} decision {resp.decision_id}")
+
+    minutes = lio.GetMinutes(lio_pb2.GetMinutesRequest(meeting_id=meeting_id, format=lio_pb2.MINUTES_FORMAT_MARKDOWN),
+                             timeout=10).content
+    print("\n  Notulen (Markdown; also as HTML: python -m services.lio.minutes MEETING_ID --format html):")
+    print("\n".join("    " + line for line in minutes.splitlines()[:24]))
+    if len(minutes.splitlines()) > 24:
+        print("    ...")
 
     step("4. Referral: what arrived at the partners")
     for partner, key in (("politie", "energie-hennep"), ("belastingdienst", "vastgoed-contant")):
@@ -180,6 +207,17 @@ def main() -> int:
         if omitted:
             print(f"    left out: {', '.join(o.get('data_category', o.get('dataCategory', '')) for o in omitted)}")
     print(f"  (partner files: {RUN / 'partners'}/<partner>/received.jsonl)")
+    police_referral = wait_for("the police referral", lambda: next(
+        (r for r in map(json.loads, (RUN / "partners" / "politie" / "received.jsonl").read_text().splitlines())
+         if r["signal_id"] == receipts["energie-hennep"].signal_id), None))
+    feedback = [sys.executable, "-m", "services.partner_adapter.feedback", "--partner", "politie",
+                "--referral-id", police_referral["referral_id"], "--outcome", "taken-into-case",
+                "--note", "RIEC-casus 2026-017", "--referral-endpoint", REFERRAL]
+    if not insecure_allowed():
+        feedback += ["--tls-cert-dir", str(CERTS)]
+    wait_for("the police acknowledgement before feedback", lambda: subprocess.run(
+        feedback, capture_output=True, text=True).returncode == 0, timeout_s=30)
+    print("  politie reports back (terugkoppeling): taken into an RIEC case (RIEC-casus 2026-017)")
 
     step("5. Audit: every sharing decision in the tamper-evident log")
     shared = [k for k, s in ((s["key"], s) for s in specs) if s["decision"] in ("local_multi", "refer_politie", "refer_belastingdienst")]
@@ -199,15 +237,27 @@ def main() -> int:
     replay = subprocess.run([*cli, "replay"], capture_output=True, text=True, env=env, check=True)
     print("\n".join(replay.stdout.splitlines()[-8:]))
     print("\n$ knooppunt-audit verify")
+    env.setdefault("AUDIT_PUBLIC_KEY", str(AUDIT_KEYS / "audit.pub"))
+    proof = AUDIT_KEYS / "inclusion-0.json"
+    # The audit service signs a checkpoint every few seconds; wait until one covers the log.
+    wait_for("a signed checkpoint over the log", lambda: subprocess.run(
+        [*cli, "prove-inclusion", "0", "--output", str(proof)], capture_output=True, env=env).returncode == 0, timeout_s=60)
     verify = subprocess.run([*cli, "verify"], capture_output=True, text=True, env=env)
     print(verify.stdout.strip() or verify.stderr.strip())
     if verify.returncode != 0:
         raise SystemExit("demo failed: the audit log does not verify")
+    print("\n$ knooppunt-audit prove-inclusion 0   (proof that the first entry is in the signed log)")
+    check = subprocess.run([*cli, "check-inclusion", str(proof)], capture_output=True, text=True, env=env)
+    print((check.stdout or check.stderr).strip())
+    if check.returncode != 0:
+        raise SystemExit("demo failed: the inclusion proof does not check")
 
     print(
-        "\nDemo complete. The system keeps running: explore it with a gRPC client, e.g.\n"
-        f"  grpcurl -plaintext {REGISTRATION} list\n"
-        f"  grpcurl -plaintext -d '{{\"page_size\": 5}}' {REGISTRATION} knooppunt.registration.v1.RegistrationService/ListSignals\n"
+        "\nDemo complete. The system keeps running (mTLS; certificates in .run/certs). Explore it, e.g.:\n"
+        "  make grpcurl   # once\n"
+        f"  .venv/bin/grpcurl -cacert {CERTS}/ca.pem -cert {CERTS}/clients/lio_member.pem -key {CERTS}/clients/lio_member.key \\\n"
+        f"    -H 'x-purpose: verkenning' -d '{{\"page_size\": 5}}' {REGISTRATION} knooppunt.registration.v1.RegistrationService/ListSignals\n"
+        f"  .venv/bin/python -m services.lio.minutes <meeting id> --format md\n"
         f"Logs: {RUN / 'logs'}/<service>.log   Stop everything: make down"
     )
     return 0

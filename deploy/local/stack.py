@@ -5,8 +5,12 @@ Usage: python deploy/local/stack.py up|down|status
 Each service runs as `python -m services.<name>` with its log in <run dir>/logs/<name>.log and
 its pid in <run dir>/pids/<name>.pid. `up` returns only when every gRPC service reports SERVING
 on the standard health service, so whatever runs next can use the system at once.
+Every gRPC listener runs with mTLS: development certificates are generated into
+<run dir>/certs on first use (grpc_security.devca, identities from the authorization table),
+and the audit service gets a checkpoint signing key in <run dir>/audit. Only when the caller
+sets KNOOPPUNT_ALLOW_INSECURE_DEV=1 do the services listen in plaintext (development only).
 Environment: KAFKA_BOOTSTRAP_SERVERS, KNOOPPUNT_RUN (run dir, default .run),
-KNOOPPUNT_PORT_BASE (first gRPC port, default 50051).
+KNOOPPUNT_PORT_BASE (first gRPC port, default 50051), KNOOPPUNT_AUDIT_KEYS (default <run dir>/audit).
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+import tomllib
+
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from grpc_security import INSECURE_FLAG, channel_credentials, insecure_allowed
+from grpc_security.devca import write_all
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN = Path(os.environ.get("KNOOPPUNT_RUN", ROOT / ".run")).resolve()
@@ -27,6 +36,32 @@ PORT_BASE = int(os.environ.get("KNOOPPUNT_PORT_BASE", "50051"))
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 GRPC_SERVICES = ("intake", "registration", "lio", "referral", "audit")
 PARTNER_ADAPTERS = ("politie", "belastingdienst")
+
+
+CERTS = RUN / "certs"
+# The checkpoint signing key belongs with the broker's data: a new key over an old log would
+# make every earlier checkpoint unverifiable. Tests that reuse one broker share one key.
+AUDIT_KEYS = Path(os.environ.get("KNOOPPUNT_AUDIT_KEYS", RUN / "audit")).resolve()
+HEALTH_IDENTITY = "operator:beheer"
+
+
+def tls() -> bool:
+    return not insecure_allowed()
+
+
+def ensure_certificates() -> None:
+    if (CERTS / "ca.pem").exists():
+        return
+    table = tomllib.loads((ROOT / "deploy/policy/authorization.toml").read_text())
+    write_all(CERTS, sorted(table["identities"]))
+    print(f"development certificates written to {CERTS}")
+
+
+def ensure_audit_keys() -> None:
+    if (AUDIT_KEYS / "signing.key").exists():
+        return
+    subprocess.run([sys.executable, "-m", "services.audit.cli", "keygen", "--private-key", str(AUDIT_KEYS / "signing.key"),
+                    "--public-key", str(AUDIT_KEYS / "audit.pub")], cwd=ROOT, check=True, capture_output=True)
 
 
 def ports() -> dict[str, int]:
@@ -46,12 +81,20 @@ def _processes() -> list[tuple[str, list[str], dict[str, str]]]:
     base = {**os.environ, **{k: v for k, v in _dev_env().items() if k not in os.environ}}
     base["KAFKA_BOOTSTRAP_SERVERS"] = BOOTSTRAP
     base["DATA_DIR"] = str(RUN / "data")
+    if tls():
+        base.pop(INSECURE_FLAG, None)
+        base["TLS_CERT_DIR"] = str(CERTS)
+    base["AUDIT_SIGNING_KEY"] = str(AUDIT_KEYS / "signing.key")
+    base["AUDIT_CHECKPOINT_FILE"] = str(AUDIT_KEYS / "checkpoint")
+    base["AUDIT_CHECKPOINT_INTERVAL_S"] = "5"
     procs = []
     for name, port in ports().items():
-        procs.append((name, [sys.executable, "-m", f"services.{name}"], {**base, "GRPC_PORT": str(port)}))
-    for partner in PARTNER_ADAPTERS:
+        procs.append((name, [sys.executable, "-m", f"services.{name}"], {**base, "GRPC_PORT": str(port), "TLS_SERVER_NAME": name}))
+    # The police adapter consumes its Kafka topic; the tax authority's uses the gRPC stream:
+    # the two ways a partner can connect, side by side.
+    for partner, transport in zip(PARTNER_ADAPTERS, ("kafka", "grpc")):
         cmd = [
-            sys.executable, "-m", "services.partner_adapter", "--partner", partner,
+            sys.executable, "-m", "services.partner_adapter", "--partner", partner, "--transport", transport,
             "--output-dir", str(RUN / "partners"), "--bootstrap-servers", BOOTSTRAP,
             "--referral-endpoint", f"127.0.0.1:{ports()['referral']}",
         ]
@@ -69,9 +112,16 @@ def _pid(name: str) -> int | None:
         return None
 
 
+def health_channel(port: int) -> grpc.Channel:
+    target = f"127.0.0.1:{port}"
+    if tls():
+        return grpc.secure_channel(target, channel_credentials(CERTS, HEALTH_IDENTITY))
+    return grpc.insecure_channel(target)
+
+
 def wait_serving(port: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+    with health_channel(port) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             try:
@@ -86,6 +136,9 @@ def wait_serving(port: int, timeout_s: float) -> bool:
 def up(timeout_s: float = 90.0) -> int:
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     (RUN / "pids").mkdir(parents=True, exist_ok=True)
+    if tls():
+        ensure_certificates()
+    ensure_audit_keys()
     subprocess.run([sys.executable, "-m", "topic_catalog.ensure"], check=True, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP})
     for name, cmd, env in _processes():
         if _pid(name):
@@ -107,7 +160,7 @@ def up(timeout_s: float = 90.0) -> int:
     if failed:
         print(f"not ready: {', '.join(failed)}; see {RUN / 'logs'}/<name>.log", file=sys.stderr)
         return 1
-    print(f"logs: {RUN / 'logs'}/<service>.log")
+    print(f"logs: {RUN / 'logs'}/<service>.log   " + (f"mTLS: certificates in {CERTS}" if tls() else f"PLAINTEXT ({INSECURE_FLAG}=1)"))
     return 0
 
 

@@ -18,7 +18,7 @@ import grpc
 import structlog
 from google.protobuf.message import Message
 
-from grpc_security import caller_identity, insecure_allowed
+from grpc_security import PURPOSE_HEADER, caller_identity, insecure_allowed
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +83,6 @@ class RateLimiter:
         return True
 
 
-PURPOSE_HEADER = "x-purpose"
 MAX_PURPOSE_CHARS = 200
 # Called before personal data is returned: (identity, roles, method, purpose, object ids).
 ReadLog = Callable[[str, tuple[str, ...], str, str, list[str]], Awaitable[None]]

@@ -62,6 +62,7 @@ SUBJECT_KEYS = TopicSpec(
 )
 # One partition: the audit log has one total order and one writer.
 AUDIT_LOG = TopicSpec("audit.log", 1, "entry_id", "tamper-evident log of sharing decisions")
+AUDIT_CHECKPOINTS = TopicSpec("audit.checkpoints", 1, "log origin", "signed checkpoints (tree size, root) of audit.log")
 
 
 def referral_topic_name(recipient: str) -> str:
@@ -84,6 +85,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     REFERRAL_EVENTS,
     *REFERRAL_DELIVERY,
     AUDIT_LOG,
+    AUDIT_CHECKPOINTS,
     PRIVACY_ERASURES,
     PRIVACY_READS,
     SUBJECT_KEYS,

@@ -1,5 +1,16 @@
 """The topics audit reads and writes (declared in topic_catalog)."""
 
-from topic_catalog import AUDIT_LOG, LIO_DECISIONS, REFERRAL_EVENTS
+from topic_catalog import (
+    AUDIT_CHECKPOINTS,
+    AUDIT_LOG,
+    LIO_DECISIONS,
+    PRIVACY_ERASURES,
+    PRIVACY_READS,
+    REFERRAL_EVENTS,
+    REGISTRATION_DISCLOSURES,
+)
 
-__all__ = ["AUDIT_LOG", "LIO_DECISIONS", "REFERRAL_EVENTS"]
+__all__ = [
+    "AUDIT_CHECKPOINTS", "AUDIT_LOG", "LIO_DECISIONS", "PRIVACY_ERASURES", "PRIVACY_READS", "REFERRAL_EVENTS",
+    "REGISTRATION_DISCLOSURES",
+]

@@ -24,12 +24,12 @@ def build(settings: LioSettings):  # noqa: ANN201
     app = create_faust_app("knooppunt-lio", settings)
     state = Deliberation()
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/lio")
-    commands = LioCommands(
-        state, KafkaDeliberationLog(publisher), clock=lambda: datetime.now(UTC), default_form=settings.default_meeting_form
-    )
+    # Read (and validated) when the service is built: a broken rules file stops start-up, loudly.
+    rules = settings.rules()
+    commands = LioCommands(state, KafkaDeliberationLog(publisher), clock=lambda: datetime.now(UTC), rules=rules)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
-        lio_pb2_grpc.add_LioServiceServicer_to_server(LioServicer(state, commands, settings.default_retention_rule), server)
+        lio_pb2_grpc.add_LioServiceServicer_to_server(LioServicer(state, commands, rules, settings.default_retention_rule), server)
         return [lio_pb2.DESCRIPTOR.services_by_name["LioService"].full_name]
 
     async def startup() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
 from functools import partial
 
@@ -12,13 +13,15 @@ from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.referral.v1 import referral_pb2, referral_pb2_grpc
 from servicehost import GrpcHost, create_faust_app
 from services.referral.adapters.kafka import KafkaReferralLog, delivered_referrals, rebuild_book
-from services.referral.application.acknowledging import AcknowledgeReferral
+from services.referral.application.acknowledging import AcknowledgeReferral, ReportFeedback
 from services.referral.application.feed import ReferralFeed
 from services.referral.application.referring import IssueReferrals
+from services.referral.application.sweeping import Sweeper
 from services.referral.domain.book import ReferralBook
 from services.referral.domain.policy import parse_policy
 from services.referral.entrypoints.grpc_api import ReferralServicer
 from services.referral.entrypoints.stream import register_agents
+from services.referral.entrypoints.sweeper import register_sweeper
 from services.referral.settings import ReferralSettings
 from services.referral.topics import REFERRAL_RECIPIENTS
 
@@ -35,19 +38,24 @@ def build(settings: ReferralSettings):  # noqa: ANN201
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/referral")
     referral_log = KafkaReferralLog(publisher)
     issue = IssueReferrals(book, policy, referral_log, feed, clock)
-    acknowledge = AcknowledgeReferral(book, referral_log, clock)
+    # One lock for every decision that reads and then changes the book (acknowledge, feedback, sweep).
+    lock = asyncio.Lock()
+    acknowledge = AcknowledgeReferral(book, referral_log, clock, lock)
+    report_feedback = ReportFeedback(book, referral_log, clock, lock)
+    sweeper = Sweeper(book, referral_log, feed, clock, settings.sweep_rules(), lock)
     replay = partial(delivered_referrals, settings.kafka_bootstrap_servers)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
-        referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralServicer(book, acknowledge, feed, replay), server)
+        referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralServicer(book, acknowledge, feed, replay, report_feedback), server)
         return [referral_pb2.DESCRIPTOR.services_by_name["ReferralService"].full_name]
 
     async def startup() -> None:
         await publisher.start()
         count = await rebuild_book(settings.kafka_bootstrap_servers, book)
-        log.info("referral_book_rebuilt", events=count, issued=len(book.issued),
-                 acknowledged=len(book.acknowledged), policy_version=policy.version)
+        log.info("referral_book_rebuilt", events=count, issued=len(book.issued), acknowledged=len(book.acknowledged),
+                 stuck=len(book.stuck()), policy_version=policy.version, sweep_rules=repr(settings.sweep_rules()))
 
     host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop])
     register_agents(app, issue, host.ready)
+    register_sweeper(app, sweeper, host.ready, settings.referral_sweep_interval_s)
     return app, host

@@ -20,8 +20,13 @@ PORT_BASE = int(os.environ.get("KNOOPPUNT_E2E_PORT_BASE", "52051"))
 @pytest.fixture(scope="package")
 def stack(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     run = tmp_path_factory.mktemp("stack")
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "KNOOPPUNT_RUN": str(run),
-           "KNOOPPUNT_PORT_BASE": str(PORT_BASE)}
+    # The whole system as deployed: mTLS on every listener (no development flag).
+    env = {k: v for k, v in os.environ.items() if k != "KNOOPPUNT_ALLOW_INSECURE_DEV"}
+    # The audit signing key lives beside the broker's data (make test's run dir), so that every
+    # stack on this broker signs with the key of the checkpoints already on it.
+    keys = Path(os.environ.get("KNOOPPUNT_TEST_RUN", run)) / "audit-keys"
+    env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, KNOOPPUNT_RUN=str(run), KNOOPPUNT_PORT_BASE=str(PORT_BASE),
+               KNOOPPUNT_AUDIT_KEYS=str(keys), AUDIT_PUBLIC_KEY=str(keys / "audit.pub"))
     up = subprocess.run([sys.executable, "deploy/local/stack.py", "up"], cwd=ROOT, env=env, capture_output=True, text=True)
     if up.returncode != 0:
         logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted((run / "logs").glob("*.log")))

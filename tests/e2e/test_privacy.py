@@ -17,6 +17,7 @@ import pytest
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from knooppunt.signal.v1 import signal_pb2
+from tests.e2e.clients import channel
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,12 +33,12 @@ def _dev_pseudonym_key() -> str:
 
 def test_inzage_reports_the_subjects_registration_without_the_bsn(stack: dict) -> None:
     ref = f"inzage-{uuid.uuid4().hex[:8]}"
-    with grpc.insecure_channel(f"127.0.0.1:{stack['ports']['intake']}") as ch:
+    with channel(stack, "intake", "source:team-publiekszaken-brp") as ch:
         receipt = intake_pb2_grpc.IntakeServiceStub(ch).SubmitSignal(intake_pb2.SubmitSignalRequest(signal=intake_pb2.SignalSubmission(
             channel=signal_pb2.CHANNEL_MUNICIPAL_TEAM, source="team-publiekszaken-brp", source_reference=ref,
             themes=[signal_pb2.THEME_MISBRUIK_VOORZIENINGEN], description="inschrijving klopt niet",
             subjects=[intake_pb2.SubjectInput(person=intake_pb2.PersonInput(bsn=BSN))])), timeout=10).receipt
-    with grpc.insecure_channel(f"127.0.0.1:{stack['ports']['registration']}") as ch:
+    with channel(stack, "registration") as ch:
         stub = registration_pb2_grpc.RegistrationServiceStub(ch)
         deadline = time.monotonic() + 60
         while True:

@@ -19,14 +19,15 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from knooppunt.audit.v1 import audit_pb2, audit_pb2_grpc
+from knooppunt.audit.v1 import audit_pb2
 from knooppunt.audit.v1 import events_pb2 as audit_events
-from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
+from knooppunt.intake.v1 import intake_pb2
 from knooppunt.lio.v1 import events_pb2 as lio_events
-from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
-from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
+from knooppunt.lio.v1 import lio_pb2
+from knooppunt.registration.v1 import registration_pb2
 from knooppunt.sharing.v1 import sharing_pb2
 from knooppunt.signal.v1 import signal_pb2
+from tests.e2e.clients import stub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
 CHAIR = sharing_pb2.Actor(person_id="mw-7", role="lio-chair", organisation="gemeente-maassluis")
@@ -47,18 +48,12 @@ def eventually(probe, what: str, timeout_s: float = 60.0):  # noqa: ANN001, ANN2
     pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
 
 
-def stubs(ports: dict) -> dict:
-    ch = {n: grpc.insecure_channel(f"127.0.0.1:{p}") for n, p in ports.items()}
-    return {
-        "intake": intake_pb2_grpc.IntakeServiceStub(ch["intake"]),
-        "registration": registration_pb2_grpc.RegistrationServiceStub(ch["registration"]),
-        "lio": lio_pb2_grpc.LioServiceStub(ch["lio"]),
-        "audit": audit_pb2_grpc.AuditServiceStub(ch["audit"]),
-    }
+def stubs(stack: dict) -> dict:
+    return {name: stub(stack, name) for name in ("intake", "registration", "lio", "audit")}
 
 
 def submit(intake, ref: str, theme: int, subject: intake_pb2.SubjectInput) -> str:  # noqa: ANN001
-    sub = intake_pb2.SignalSubmission(channel=signal_pb2.CHANNEL_MUNICIPAL_TEAM, source="e2e-team", source_reference=ref,
+    sub = intake_pb2.SignalSubmission(channel=signal_pb2.CHANNEL_MUNICIPAL_TEAM, source="team-toezicht-handhaving", source_reference=ref,
                                       themes=[theme], description="e2e signal", subjects=[subject])
     return intake.SubmitSignal(intake_pb2.SubmitSignalRequest(signal=sub), timeout=10).receipt.signal_id
 
@@ -72,11 +67,13 @@ def registered(registration, signal_id: str):  # noqa: ANN001, ANN201
 
 
 def audit_entries(audit, signal_id: str) -> list:  # noqa: ANN001
-    return list(audit.ListEntries(audit_pb2.ListEntriesRequest(signal_id=signal_id, page_size=100), timeout=5).entries)
+    """The sharing entries about a signal (reads of it are logged as well, and checked apart)."""
+    entries = audit.ListEntries(audit_pb2.ListEntriesRequest(signal_id=signal_id, page_size=500), timeout=5).entries
+    return [e for e in entries if e.kind != audit_events.ENTRY_KIND_PERSONAL_DATA_READ]
 
 
 def test_signal_to_partner_to_audit_log(stack: dict) -> None:
-    s = stubs(stack["ports"])
+    s = stubs(stack)
     run = uuid.uuid4().hex[:8]
     # 1. Three signals come in through intake; a retry changes nothing.
     hennep = submit(s["intake"], f"hennep-{run}", signal_pb2.THEME_HENNEP_DRUGS,
@@ -97,6 +94,10 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     # 3. An LIO meeting takes one decision of each kind.
     meeting = s["lio"].ScheduleMeeting(lio_pb2.ScheduleMeetingRequest(scheduled_for=ts(datetime.now(UTC)), form="lio", chair=CHAIR), timeout=10).meeting_id
     eventually(lambda: {hennep, huis, boot} <= {i.signal_id for i in s["lio"].GetAgenda(lio_pb2.GetAgendaRequest(meeting_id=meeting), timeout=5).items}, "agenda")
+    # The LIO form's quorum: at least three members, the chair included, and the police.
+    for person in (CHAIR, sharing_pb2.Actor(person_id="mw-8", role="lio-member", organisation="gemeente-maassluis"),
+                   sharing_pb2.Actor(person_id="pol-9", role="lio-member", organisation="politie")):
+        s["lio"].RecordAttendance(lio_pb2.RecordAttendanceRequest(meeting_id=meeting, attendee=person), timeout=10)
     park = lio_pb2.RecordDecisionRequest(meeting_id=meeting, signal_id=boot, reason="te weinig", decided_by=CHAIR,
                                          park=lio_events.Park(review_on=ts(datetime.now(UTC) + timedelta(days=60))))
     local = lio_pb2.RecordDecisionRequest(
@@ -146,7 +147,11 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     replay = subprocess.run([*cli, "replay", "--format", "jsonl"], env=stack["env"], capture_output=True, text=True, timeout=120)
     assert replay.returncode == 0, replay.stderr
     replayed = [json.loads(line) for line in replay.stdout.splitlines() if line.strip()]
-    assert sum(1 for e in replayed if e.get("signal_id", e.get("signalId")) == hennep) == 4
+    about_hennep = [e for e in replayed if e.get("signal_id") == hennep]
+    assert sum(1 for e in about_hennep if e.get("kind") != "ENTRY_KIND_PERSONAL_DATA_READ") == 4
+    # Every read of the signal's personal data (GetSignal above) was logged with its purpose.
+    reads = [e for e in about_hennep if e.get("kind") == "ENTRY_KIND_PERSONAL_DATA_READ"]
+    assert reads and all(r["sharing"]["purpose"] for r in reads)
     verify = subprocess.run([*cli, "verify"], env=stack["env"], capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0 and "OK" in verify.stdout, verify.stdout + verify.stderr
 

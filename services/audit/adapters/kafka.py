@@ -42,3 +42,18 @@ async def read_stored(bootstrap: str, topic: str = AUDIT_LOG.name) -> AsyncItera
     """Every stored value of the audit topic in log order (one partition: one order)."""
     async for record in replay_raw(bootstrap, [topic]):
         yield record.value
+
+
+async def stored_count(bootstrap: str, topic: str = AUDIT_LOG.name) -> int:
+    """How many records the (one-partition) topic holds from its start: the progress total."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        begin = (await consumer.beginning_offsets([tp]))[tp]
+        end = (await consumer.end_offsets([tp]))[tp]
+        return end - begin
+    finally:
+        await consumer.stop()

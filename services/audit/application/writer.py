@@ -20,6 +20,7 @@ from cloudevents_kafka import Envelope
 from knooppunt.audit.v1.events_pb2 import AuditEntry
 from services.audit.domain.chain import ChainState
 from services.audit.domain.entries import entry_for
+from services.audit.domain.register import ProcessingRegister
 
 log = structlog.get_logger(__name__)
 
@@ -38,9 +39,14 @@ class EntryStore(Protocol):
 
 
 class AuditLog:
-    def __init__(self, store: EntryStore, clock: Callable[[], datetime]) -> None:
+    def __init__(self, store: EntryStore, clock: Callable[[], datetime],
+                 register: ProcessingRegister | None = None,
+                 on_appended: Callable[[], None] | None = None) -> None:
         self._store = store
         self._clock = clock
+        self._register = register
+        # Called after each stored entry (the checkpointer counts them); must not block.
+        self.on_appended = on_appended
         self._lock = asyncio.Lock()
         self.state = ChainState()
         # Position i holds the stored value at i and its entry (None when unreadable).
@@ -64,7 +70,7 @@ class AuditLog:
 
     async def append(self, envelope: Envelope) -> AuditEntry | None:
         """Log the entry ``envelope`` gives; None when it gives none or is already logged."""
-        draft = entry_for(envelope)
+        draft = entry_for(envelope, self._register)
         if draft is None:
             return None
         # Two agents feed this: sequence and chain head must advance one entry at a time.
@@ -94,7 +100,9 @@ class AuditLog:
             self.state.apply(value)
             self.values.append(value)
             self.entries.append(entry)
-            return entry
+        if self.on_appended is not None:
+            self.on_appended()
+        return entry
 
 
 def _timestamp(when: datetime) -> Timestamp:

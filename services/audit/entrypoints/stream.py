@@ -1,4 +1,4 @@
-"""Faust agents: every LIO decision and referral event goes to the single writer.
+"""Faust agents: every decision, referral and disclosure event goes to the single writer.
 
 The shared agent loop retries an event the writer could not log until it is logged; it never
 moves past it (see servicehost.agents).
@@ -14,24 +14,30 @@ import structlog
 from servicehost.agents import consume
 from services.audit.application.writer import AuditLog
 from services.audit.domain.entries import SOURCE_TYPES
-from services.audit.topics import LIO_DECISIONS, REFERRAL_EVENTS
+from services.audit.settings import AuditSettings
 
 log = structlog.get_logger(__name__)
 
 
-def register_agents(app: faust.App, audit: AuditLog, ready: asyncio.Event) -> None:
-    decisions = app.topic(LIO_DECISIONS.name, key_serializer="raw", value_serializer="raw")
-    referrals = app.topic(REFERRAL_EVENTS.name, key_serializer="raw", value_serializer="raw")
-
+def register_agents(app: faust.App, audit: AuditLog, ready: asyncio.Event, settings: AuditSettings) -> None:
     async def append(envelope) -> None:  # noqa: ANN001
         entry = await audit.append(envelope)
         if entry is not None:
             log.debug("audit_entry_appended", sequence=entry.sequence, kind=entry.kind, event_id=envelope.id)
 
-    @app.agent(decisions, name="audit-log-decisions")
-    async def log_decisions(stream):  # noqa: ANN001
-        await consume(stream, SOURCE_TYPES, append, ready=ready, topic=LIO_DECISIONS.name)
+    sources = {
+        "audit-log-decisions": settings.audit_decisions_topic,
+        "audit-log-referrals": settings.audit_referrals_topic,
+        "audit-log-disclosures": settings.audit_disclosures_topic,
+        "audit-log-reads": settings.audit_reads_topic,
+        "audit-log-erasures": settings.audit_erasures_topic,
+    }
+    for name, topic_name in sources.items():
+        topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
 
-    @app.agent(referrals, name="audit-log-referrals")
-    async def log_referrals(stream):  # noqa: ANN001
-        await consume(stream, SOURCE_TYPES, append, ready=ready, topic=REFERRAL_EVENTS.name)
+        def make(topic_name: str):  # noqa: ANN202
+            async def agent(stream):  # noqa: ANN001
+                await consume(stream, SOURCE_TYPES, append, ready=ready, topic=topic_name)
+            return agent
+
+        app.agent(topic, name=name)(make(topic_name))

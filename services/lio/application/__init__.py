@@ -1,1 +1,1 @@
-"""LIO command handlers: schedule meetings and record decisions, publishing before answering."""
+"""LIO command handlers: meetings, attendance, agenda changes and decisions, published before answering."""

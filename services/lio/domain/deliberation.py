@@ -1,23 +1,29 @@
-"""Meetings and decisions as a fold over events, and the rules for deciding.
+"""The LIO's facts (meetings, attendance, agenda changes, decisions) and the state they fold into.
 
-`decide` checks a proposed decision against the state and returns the DecisionRecorded fact
-or the list of problems. Decisions are never edited: the state only grows.
+The state is a set of facts, folded in any order: events keyed by meeting and by signal sit on
+different partitions, so a rebuild may see a decision before its meeting. Everything derived
+(agendas, quorum, the standing decision) is computed when asked. Nothing is ever edited.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
 PARK = "park"
 LOCAL_APPROACH = "local_approach"
 REFER_TO_RIEC = "refer_to_riec"
-OUTCOMES = (PARK, LOCAL_APPROACH, REFER_TO_RIEC)
-MEETING_FORMS = ("lio", "gso")
-_DECISION_NAMESPACE = uuid.UUID("c3d1e7a4-5b2f-4f0e-9a6c-2e8b7d1f4a90")
+NO_ACTION = "no_action"
+OUTCOMES = (PARK, LOCAL_APPROACH, REFER_TO_RIEC, NO_ACTION)
+# Meeting dates and review dates are calendar days in the municipality's time zone.
+LOCAL_TZ = ZoneInfo("Europe/Amsterdam")
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
 
 
 class Actor(BaseModel):
@@ -25,6 +31,13 @@ class Actor(BaseModel):
     person_id: str
     role: str
     organisation: str
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.person_id and self.role and self.organisation)
+
+    def same_person(self, other: Actor) -> bool:
+        return self.person_id == other.person_id and self.organisation == other.organisation
 
 
 class Sharing(BaseModel):
@@ -47,13 +60,46 @@ class Meeting(BaseModel):
     form: str
     chair: Actor
 
+    @property
+    def order(self) -> tuple[datetime, str]:
+        """Meetings are ordered by date; the id only breaks ties between meetings at the same moment."""
+        return (self.scheduled_for, self.meeting_id)
+
 
 class AgendaItem(BaseModel):
+    """A registered signal, as far as the LIO needs it."""
+
     model_config = ConfigDict(frozen=True)
     signal_id: str
     registration_number: str
     themes: tuple[int, ...]
     subjects: tuple[tuple[int, str], ...]
+
+
+class Attendance(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    meeting_id: str
+    attendee: Actor
+    recorded_at: datetime
+
+
+class AgendaChange(BaseModel):
+    """The chair added a signal to a meeting's agenda, or deferred it to the next meeting."""
+
+    model_config = ConfigDict(frozen=True)
+    meeting_id: str
+    signal_id: str
+    registration_number: str
+    reason: str
+    by: Actor
+    at: datetime
+
+
+class FollowUp(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    action: str
+    team: str
+    due_on: datetime | None
 
 
 class ProposedDecision(BaseModel):
@@ -65,9 +111,11 @@ class ProposedDecision(BaseModel):
     reason: str
     decided_by: Actor | None
     outcome: str
-    # Outcome details, as plain values: review_on, multidisciplinary, lead_team, interventions, teams, grounds.
+    # Outcome details as plain values: review_on | multidisciplinary, lead_team, interventions,
+    # teams, follow_ups | grounds.
     details: dict
     sharing: Sharing
+    corrects_decision_id: str = ""
 
 
 class Decision(BaseModel):
@@ -86,121 +134,78 @@ class Decision(BaseModel):
     sharing: Sharing | None
     themes: tuple[int, ...]
     subjects: tuple[tuple[int, str], ...]
+    corrects_decision_id: str = ""
 
 
 @dataclass
 class Deliberation:
     meetings: dict[str, Meeting] = field(default_factory=dict)
     registered: dict[str, AgendaItem] = field(default_factory=dict)
-    # (meeting_id, signal_id) -> decision; a signal is decided once per meeting.
-    decisions: dict[tuple[str, str], Decision] = field(default_factory=dict)
-    decided_signals: set[str] = field(default_factory=set)
+    # meeting_id -> person_id -> the first attendance recorded for that person
+    attendance: dict[str, dict[str, Attendance]] = field(default_factory=dict)
+    added: dict[tuple[str, str], AgendaChange] = field(default_factory=dict)
+    deferred: dict[tuple[str, str], AgendaChange] = field(default_factory=dict)
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    # signal_id -> its decisions, in any meeting
+    _by_signal: dict[str, list[Decision]] = field(default_factory=dict)
 
+    # -- folding facts (idempotent: a duplicate changes nothing) --
     def apply_meeting(self, meeting: Meeting) -> None:
         self.meetings.setdefault(meeting.meeting_id, meeting)
 
     def apply_registered(self, item: AgendaItem) -> None:
         self.registered.setdefault(item.signal_id, item)
 
+    def apply_attendance(self, a: Attendance) -> None:
+        self.attendance.setdefault(a.meeting_id, {}).setdefault(a.attendee.person_id, a)
+
+    def apply_added(self, change: AgendaChange) -> None:
+        self.added.setdefault((change.meeting_id, change.signal_id), change)
+
+    def apply_deferred(self, change: AgendaChange) -> None:
+        self.deferred.setdefault((change.meeting_id, change.signal_id), change)
+
     def apply_decision(self, decision: Decision) -> None:
-        self.decisions.setdefault((decision.meeting_id, decision.signal_id), decision)
-        self.decided_signals.add(decision.signal_id)
+        if decision.decision_id not in self.decisions:
+            self.decisions[decision.decision_id] = decision
+            self._by_signal.setdefault(decision.signal_id, []).append(decision)
 
-    def agenda(self, meeting_id: str) -> list[AgendaItem]:
-        """Registered signals not yet decided, plus those decided in this very meeting."""
-        return [
-            item
-            for sid, item in self.registered.items()
-            if sid not in self.decided_signals or (meeting_id, sid) in self.decisions
-        ]
+    # -- reading --
+    def present(self, meeting_id: str) -> list[Actor]:
+        return [a.attendee for a in sorted(self.attendance.get(meeting_id, {}).values(), key=lambda a: a.recorded_at)]
 
+    def decisions_about(self, signal_id: str) -> list[Decision]:
+        return list(self._by_signal.get(signal_id, ()))
 
-def decision_id_for(meeting_id: str, signal_id: str) -> str:
-    return str(uuid.uuid5(_DECISION_NAMESPACE, f"{meeting_id}\x1f{signal_id}"))
+    def decisions_in(self, meeting_id: str, signal_id: str) -> list[Decision]:
+        return sorted((d for d in self._by_signal.get(signal_id, ()) if d.meeting_id == meeting_id), key=lambda d: d.decided_at)
 
+    def corrected_by(self, decision_id: str) -> Decision | None:
+        return next((d for d in self.decisions.values() if d.corrects_decision_id == decision_id), None)
 
-class AlreadyDecided(Exception):
-    def __init__(self, existing: Decision, identical: bool) -> None:
-        super().__init__(existing.decision_id)
-        self.existing = existing
-        self.identical = identical
+    def effective_in(self, meeting_id: str, signal_id: str) -> Decision | None:
+        """The meeting's decision about the signal: the last one, after any correction in the meeting."""
+        found = self.decisions_in(meeting_id, signal_id)
+        return found[-1] if found else None
 
+    def is_before(self, meeting_id: str, other: Meeting) -> bool:
+        m = self.meetings.get(meeting_id)
+        return m is not None and m.order < other.order
 
-def decide(state: Deliberation, p: ProposedDecision, now: datetime) -> Decision | list[tuple[str, str]]:
-    """Check a proposed decision; return the fact or a list of (field, problem).
+    def standing_before(self, meeting: Meeting, signal_id: str) -> Decision | None:
+        """The decision in force when ``meeting`` opens: the latest one taken in an earlier meeting."""
+        earlier = [d for d in self._by_signal.get(signal_id, ()) if self.is_before(d.meeting_id, meeting)]
+        return max(earlier, key=lambda d: (self.meetings[d.meeting_id].order, d.decided_at), default=None)
 
-    Raises AlreadyDecided when the signal was decided in this meeting before.
-    """
-    problems: list[tuple[str, str]] = []
-    meeting = state.meetings.get(p.meeting_id)
-    if meeting is None:
-        problems.append(("meeting_id", "no such meeting"))
-    item = state.registered.get(p.signal_id)
-    if item is None:
-        problems.append(("signal_id", "no such registered signal"))
-    if meeting is not None and item is not None and (existing := state.decisions.get((p.meeting_id, p.signal_id))):
-        raise AlreadyDecided(existing, identical=_same(existing, p))
-    if not p.reason.strip():
-        problems.append(("reason", "a decision needs a written reason"))
-    if p.decided_by is None or not (p.decided_by.person_id and p.decided_by.role and p.decided_by.organisation):
-        problems.append(("decided_by", "person_id, role and organisation of the deciding chair are required"))
-    if p.outcome not in OUTCOMES:
-        problems.append(("outcome", "one of park, local_approach, refer_to_riec is required"))
-    problems += _outcome_rules(p)
-    if problems:
-        return problems
-    assert meeting is not None and item is not None and p.decided_by is not None
-    shares = p.outcome == REFER_TO_RIEC or (p.outcome == LOCAL_APPROACH and p.details.get("multidisciplinary"))
-    return Decision(
-        decision_id=decision_id_for(p.meeting_id, p.signal_id),
-        meeting_id=p.meeting_id,
-        signal_id=p.signal_id,
-        registration_number=item.registration_number,
-        reason=p.reason,
-        decided_by=p.decided_by,
-        decided_at=now,
-        outcome=p.outcome,
-        details=p.details,
-        sharing=p.sharing if shares else None,
-        themes=item.themes,
-        subjects=item.subjects,
-    )
-
-
-def _outcome_rules(p: ProposedDecision) -> list[tuple[str, str]]:
-    problems: list[tuple[str, str]] = []
-    s = p.sharing
-    if p.outcome == PARK:
-        if p.details.get("review_on") is None:
-            problems.append(("park.review_on", "a parked signal needs a review date"))
-        if not s.empty:
-            problems.append(("sharing", "a park decision shares nothing; leave sharing empty"))
-    if p.outcome == LOCAL_APPROACH:
-        if not p.details.get("lead_team"):
-            problems.append(("local_approach.lead_team", "a local approach needs a lead team"))
-        if p.details.get("multidisciplinary"):
-            if not p.details.get("teams"):
-                problems.append(("local_approach.teams", "a multidisciplinary approach names the teams involved"))
-            if not s.legal_basis:
-                problems.append(("sharing.legal_basis", "sharing between teams needs a legal basis"))
-    if p.outcome == REFER_TO_RIEC:
-        if not p.details.get("grounds", "").strip():
-            problems.append(("refer_to_riec.grounds", "a referral needs clear and objective indications (grounds)"))
-        if not s.legal_basis:
-            problems.append(("sharing.legal_basis", "a referral needs a legal basis"))
-        if not s.purpose:
-            problems.append(("sharing.purpose", "a referral needs a purpose"))
-        if not s.recipients:
-            problems.append(("sharing.recipients", "a referral needs at least one recipient"))
-        if not s.data_categories:
-            problems.append(("sharing.data_categories", "a referral proposes the data categories to share"))
-    return problems
-
-
-def _same(existing: Decision, p: ProposedDecision) -> bool:
-    return (
-        existing.outcome == p.outcome
-        and existing.reason == p.reason
-        and existing.details == p.details
-        and (existing.sharing or Sharing()) == (p.sharing if not p.sharing.empty else Sharing())
-    )
+    def outstanding_deferral(self, meeting: Meeting, signal_id: str) -> AgendaChange | None:
+        """A deferral by an earlier meeting that no later meeting (before this one) has decided on."""
+        deferrals = [c for (m, s), c in self.deferred.items() if s == signal_id and self.is_before(m, meeting)]
+        if not deferrals:
+            return None
+        last = max(deferrals, key=lambda c: self.meetings[c.meeting_id].order)
+        since = self.meetings[last.meeting_id]
+        for d in self._by_signal.get(signal_id, ()):
+            m = self.meetings.get(d.meeting_id)
+            if m is not None and since.order < m.order < meeting.order:
+                return None
+        return last

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 
 from prototime import to_timestamp as ts
 from knooppunt.lio.v1 import events_pb2 as lio_events
-from knooppunt.referral.v1 import events_pb2
+from knooppunt.referral.v1 import events_pb2, referral_pb2
 from knooppunt.sharing.v1 import sharing_pb2
 from knooppunt.signal.v1 import signal_pb2
-from services.referral.domain.book import Acknowledgement
+from services.referral.domain.book import Acknowledgement, DeliveryRecord
+from services.referral.domain.feedback import Feedback
 from services.referral.domain.package import Actor, Omission, Referral, ReferralDecision, Subject
 
 KIND_TO_NAME = {
@@ -21,7 +22,6 @@ KIND_TO_NAME = {
     signal_pb2.SUBJECT_KIND_VESSEL: "vessel",
 }
 NAME_TO_KIND = {v: k for k, v in KIND_TO_NAME.items()}
-
 
 
 def actor_from_proto(a: sharing_pb2.Actor) -> Actor:
@@ -55,6 +55,7 @@ def referral_to_proto(r: Referral) -> events_pb2.Referral:
         subjects=[signal_pb2.SubjectKey(kind=NAME_TO_KIND[s.kind], key=s.key) for s in r.subjects],
         data_categories=list(r.data_categories),
         omitted=[events_pb2.OmittedCategory(data_category=o.data_category, reason=o.reason) for o in r.omitted],
+        redelivery=r.redelivery,
     )
 
 
@@ -66,6 +67,7 @@ def referral_from_proto(p: events_pb2.Referral) -> Referral:
         themes=tuple(p.themes), subjects=tuple(Subject(kind=KIND_TO_NAME[s.kind], key=s.key) for s in p.subjects),
         data_categories=tuple(p.data_categories),
         omitted=tuple(Omission(data_category=o.data_category, reason=o.reason) for o in p.omitted),
+        redelivery=p.redelivery,
     )
 
 
@@ -76,7 +78,8 @@ def issued_to_event(r: Referral, d: ReferralDecision) -> events_pb2.ReferralIssu
         data_categories=list(r.data_categories), retention_rule=d.retention_rule,
     )
     return events_pb2.ReferralIssued(
-        referral=referral_to_proto(r), decided_by=actor_to_proto(d.decided_by), sharing=sharing
+        referral=referral_to_proto(r.model_copy(update={"redelivery": 0})),
+        decided_by=actor_to_proto(d.decided_by), sharing=sharing,
     )
 
 
@@ -84,4 +87,35 @@ def acknowledged_to_event(a: Acknowledgement) -> events_pb2.ReferralAcknowledged
     return events_pb2.ReferralAcknowledged(
         referral_id=a.referral_id, recipient=a.recipient, signal_id=a.signal_id,
         acknowledged_by=actor_to_proto(a.acknowledged_by), acknowledged_at=ts(a.acknowledged_at),
+    )
+
+
+def feedback_to_event(f: Feedback) -> events_pb2.FeedbackReported:
+    return events_pb2.FeedbackReported(
+        referral_id=f.referral_id, recipient=f.recipient, signal_id=f.signal_id, outcome=int(f.outcome),
+        reported_by=actor_to_proto(f.reported_by), reported_at=ts(f.reported_at), note=f.note,
+    )
+
+
+def redelivered_to_event(referral: Referral, at: datetime) -> events_pb2.ReferralRedelivered:
+    return events_pb2.ReferralRedelivered(
+        referral_id=referral.referral_id, recipient=referral.recipient, signal_id=referral.signal_id,
+        redelivery=referral.redelivery, redelivered_at=ts(at),
+    )
+
+
+def stuck_to_event(referral_id: str, record: DeliveryRecord, at: datetime, stuck_after_s: int) -> events_pb2.ReferralStuck:
+    return events_pb2.ReferralStuck(
+        referral_id=referral_id, recipient=record.recipient, signal_id=record.signal_id,
+        issued_at=ts(record.issued_at or at), redeliveries=record.redeliveries, reported_at=ts(at),
+        stuck_after_seconds=stuck_after_s,
+    )
+
+
+def stuck_to_proto(referral_id: str, record: DeliveryRecord) -> referral_pb2.StuckReferral:
+    # Ids and times only: an operator needs no content to chase a partner.
+    return referral_pb2.StuckReferral(
+        referral_id=referral_id, recipient=record.recipient, signal_id=record.signal_id,
+        issued_at=ts(record.issued_at), last_delivered_at=ts(record.last_delivered_at or record.issued_at),
+        redeliveries=record.redeliveries, stuck_since=ts(record.stuck_since),
     )

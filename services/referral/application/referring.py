@@ -48,7 +48,8 @@ class IssueReferrals:
                 continue  # redelivered decision: this recipient already has it
             await self._log.deliver(referral, traceparent)
             await self._log.record_issued(referral, decision, traceparent)
-            self._book.apply_issued(referral.referral_id, referral.recipient, referral.signal_id)
+            self._book.apply_issued(referral.referral_id, referral.recipient, referral.signal_id,
+                                   referral=referral, issued_at=referral.issued_at)
             self._feed.publish(referral)
             log.info("referral_issued", referral_id=referral.referral_id, recipient=referral.recipient,
                      categories=list(referral.data_categories), omitted=[o.data_category for o in referral.omitted])

@@ -74,6 +74,8 @@ class Referral(BaseModel):
     # The categories actually included; the audit log records exactly these.
     data_categories: tuple[str, ...] = ()
     omitted: tuple[Omission, ...] = ()
+    # 0 on the first delivery, n on the sweeper's n-th redelivery; the content never changes.
+    redelivery: int = 0
 
 
 class RefusedRecipient(BaseModel):

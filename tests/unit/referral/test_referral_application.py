@@ -39,6 +39,18 @@ class FakeLog:
         self._maybe_fail("acknowledged")
         self.published.append(("referrals.events/acknowledged", acknowledgement.referral_id))
 
+    async def record_redelivered(self, referral: Referral, at: datetime) -> None:
+        self._maybe_fail("redelivered")
+        self.published.append((f"referrals.events/redelivered-{referral.redelivery}", referral.referral_id))
+
+    async def record_stuck(self, referral_id: str, record, at: datetime, stuck_after_s: int) -> None:  # noqa: ANN001
+        self._maybe_fail("stuck")
+        self.published.append(("referrals.events/stuck", referral_id))
+
+    async def record_feedback(self, feedback) -> None:  # noqa: ANN001
+        self._maybe_fail("feedback")
+        self.published.append((f"referrals.events/feedback-{feedback.outcome.name}", feedback.referral_id))
+
 
 def clock() -> datetime:
     return datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
