@@ -209,7 +209,7 @@ def main() -> int:
     print(f"  (partner files: {RUN / 'partners'}/<partner>/received.jsonl)")
     police_referral = wait_for("the police referral", lambda: next(
         (r for r in map(json.loads, (RUN / "partners" / "politie" / "received.jsonl").read_text().splitlines())
-         if r["signal_id"] == receipts["energie-hennep"].signal_id), None))
+         if r.get("signal_id") == receipts["energie-hennep"].signal_id), None))
     feedback = [sys.executable, "-m", "services.partner_adapter.feedback", "--partner", "politie",
                 "--referral-id", police_referral["referral_id"], "--outcome", "taken-into-case",
                 "--note", "RIEC-casus 2026-017", "--referral-endpoint", REFERRAL]

@@ -121,7 +121,7 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     def police_referrals() -> list[dict]:
         if not police_file.exists():
             return []
-        return [r for r in map(json.loads, police_file.read_text().splitlines()) if r["signal_id"] == hennep]
+        return [r for r in map(json.loads, police_file.read_text().splitlines()) if r.get("signal_id") == hennep]
 
     received = eventually(police_referrals, "the referral at the police adapter")
     assert len(received) == 1 and received[0]["recipient"] == "politie"
