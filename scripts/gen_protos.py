@@ -18,6 +18,26 @@ PROTOS = ROOT / "protos"
 OUT = ROOT / "gen"
 
 
+# Our contracts import buf/validate/validate.proto (protovalidate's rules, vendored in
+# protos/buf/validate), so generated modules import the top-level package `buf` from gen/.
+# Where the installed package does not map `buf` (an install made before it was added to
+# pyproject's package list), this makes gen/buf importable, and only then. No import is rewritten.
+KNOOPPUNT_INIT = '''"""Generated knooppunt contracts (do not edit; scripts/gen_protos.py writes this file)."""
+
+import importlib.util as _util
+import sys as _sys
+from pathlib import Path as _Path
+
+if "buf" not in _sys.modules and _util.find_spec("buf") is None:
+    _init = _Path(__file__).resolve().parent.parent / "buf" / "__init__.py"
+    _spec = _util.spec_from_file_location("buf", _init, submodule_search_locations=[str(_init.parent)])
+    if _spec is not None and _spec.loader is not None and _init.exists():
+        _module = _util.module_from_spec(_spec)
+        _sys.modules["buf"] = _module
+        _spec.loader.exec_module(_module)
+'''
+
+
 def main() -> int:
     # Generate beside gen/ and swap it in, so running processes and parallel test runs never
     # see a half-written tree.
@@ -53,6 +73,7 @@ def generate(out: Path) -> int:
     # Regular packages (not namespace packages) so that tools and type checkers find them.
     for directory in [p for p in out.rglob("*") if p.is_dir()]:
         (directory / "__init__.py").touch()
+    (out / "knooppunt" / "__init__.py").write_text(KNOOPPUNT_INIT)
     print(f"generated {len(files)} proto files into {OUT.relative_to(ROOT)}/")
     return 0
 

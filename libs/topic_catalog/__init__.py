@@ -60,6 +60,9 @@ SUBJECT_KEYS = TopicSpec(
         "min.insync.replicas": "1",
     },
 )
+REGISTRATION_DOSSIERS = TopicSpec(
+    "registration.dossiers", 6, "dossier_id", "signals filed in dossiers: opened, joined, merged, with link reasons"
+)
 # One partition: the audit log has one total order and one writer.
 AUDIT_LOG = TopicSpec("audit.log", 1, "entry_id", "tamper-evident log of sharing decisions")
 AUDIT_CHECKPOINTS = TopicSpec("audit.checkpoints", 1, "log origin", "signed checkpoints (tree size, root) of audit.log")
@@ -81,6 +84,7 @@ ALL_TOPICS: tuple[TopicSpec, ...] = (
     SIGNALS_RECEIVED,
     SIGNALS_REGISTERED,
     REGISTRATION_DISCLOSURES,
+    REGISTRATION_DOSSIERS,
     LIO_DECISIONS,
     REFERRAL_EVENTS,
     *REFERRAL_DELIVERY,

@@ -8,12 +8,14 @@ import grpc
 import structlog
 
 from cloudevents_kafka.kafka import EventPublisher
-from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
+from knooppunt.intake.v1 import intake_pb2
 from servicehost import GrpcHost, create_faust_app
 from services.intake.adapters.kafka import KafkaSignalLog, rebuild_receipt_index
+from services.intake.adapters.edge_rules import EdgeRules
 from services.intake.adapters.proto import CHANNELS, THEMES
+from services.intake.adapters.sources_file import FileSourceDirectory
 from services.intake.application.submit import ReceiptIndex, SubmitSignal
-from services.intake.entrypoints.grpc_api import IntakeServicer
+from services.intake.entrypoints.grpc_api import IntakeServicer, add_to_server
 from services.intake.entrypoints.stream import register_agents
 from services.intake.settings import IntakeSettings
 
@@ -27,6 +29,7 @@ def build(settings: IntakeSettings):  # noqa: ANN201
     submit = SubmitSignal(
         index,
         KafkaSignalLog(publisher),
+        sources=FileSourceDirectory.load(settings.sources_file),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         valid_channels=CHANNELS,
         valid_themes=THEMES,
@@ -34,7 +37,7 @@ def build(settings: IntakeSettings):  # noqa: ANN201
     )
 
     def register(server: grpc.aio.Server) -> list[str]:
-        intake_pb2_grpc.add_IntakeServiceServicer_to_server(IntakeServicer(submit), server)
+        add_to_server(IntakeServicer(submit, EdgeRules()), server)
         return [intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name]
 
     async def startup() -> None:

@@ -11,7 +11,7 @@ from prototime import to_timestamp as timestamp
 from knooppunt.intake.v1 import events_pb2, intake_pb2
 from knooppunt.signal.v1 import signal_pb2
 from services.intake.application.submit import Receipt
-from services.intake.domain.signal import AcceptedSignal, SubjectInput, Submission
+from services.intake.domain.signal import AcceptedSignal, Attachment, Reporter, SubjectInput, Submission
 
 CHANNELS = {v for v in signal_pb2.Channel.values() if v != signal_pb2.CHANNEL_UNSPECIFIED}
 THEMES = {v for v in signal_pb2.Theme.values() if v != signal_pb2.THEME_UNSPECIFIED}
@@ -34,7 +34,16 @@ def submission_from_proto(msg: intake_pb2.SignalSubmission) -> Submission:
         description=msg.description,
         subjects=tuple(_subject(s) for s in msg.subjects),
         anonymous=msg.anonymous,
+        attachments=tuple(
+            Attachment(uri=a.uri, media_type=a.media_type, sha256=a.sha256, size_bytes=a.size_bytes)
+            for a in msg.attachments
+        ),
+        reporter=_reporter(msg.reporter) if msg.HasField("reporter") else None,
     )
+
+
+def _reporter(msg: intake_pb2.ReporterInput) -> Reporter:
+    return Reporter(name=msg.name, email=msg.email, phone=msg.phone, employee_id=msg.employee_id)
 
 
 def _subject(msg: intake_pb2.SubjectInput) -> SubjectInput:
@@ -70,7 +79,16 @@ def event_from_signal(signal: AcceptedSignal) -> events_pb2.SignalReceived:
         description=signal.description,
         subjects=[signal_pb2.SubjectKey(kind=SUBJECT_KINDS[k.kind], key=k.key) for k in signal.subjects],
         anonymous=signal.anonymous,
+        attachments=[
+            signal_pb2.AttachmentReference(uri=a.uri, media_type=a.media_type, sha256=a.sha256, size_bytes=a.size_bytes)
+            for a in signal.attachments
+        ],
     )
+    if signal.reporter is not None:
+        r = signal.reporter
+        event.reporter.CopyFrom(
+            signal_pb2.ReporterIdentity(name=r.name, email=r.email, phone=r.phone, employee_id=r.employee_id)
+        )
     if signal.observed_at is not None:
         event.observed_at.CopyFrom(timestamp(signal.observed_at))
     return event

@@ -15,6 +15,7 @@ from typing import Protocol
 from pydantic import BaseModel, ConfigDict
 
 from services.intake.domain.signal import AcceptedSignal, Submission, accept
+from services.intake.domain.sources import Source, permission_problems
 from services.intake.domain.subjects import FieldProblem
 
 
@@ -32,10 +33,27 @@ class Refused(BaseModel):
     problems: tuple[FieldProblem, ...]
 
 
+class Forbidden(BaseModel):
+    """The submitting identity is not a configured source: nothing about the content is said."""
+
+    model_config = ConfigDict(frozen=True)
+    identity: str
+
+
+class SourceDirectory(Protocol):
+    """Who may submit what. Today keyed by the `source` field; with mTLS by certificate identity."""
+
+    def lookup(self, identity: str) -> Source | None: ...
+
+
 class SignalLog(Protocol):
     """Where accepted signals go. `append` returns only after the broker acknowledged."""
 
     async def append(self, signal: AcceptedSignal) -> None: ...
+
+
+class DeadlineExceeded(Exception):
+    """The caller's deadline passed before publishing began; nothing was published."""
 
 
 class ReceiptIndex:
@@ -59,6 +77,7 @@ class SubmitSignal:
         index: ReceiptIndex,
         log: SignalLog,
         *,
+        sources: SourceDirectory,
         pseudonym_key: bytes,
         valid_channels: set[int],
         valid_themes: set[int],
@@ -66,13 +85,21 @@ class SubmitSignal:
     ) -> None:
         self._index = index
         self._log = log
+        self._sources = sources
         self._key = pseudonym_key
         self._channels = valid_channels
         self._themes = valid_themes
         self._clock = clock
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
 
-    async def __call__(self, submission: Submission) -> Receipt | Refused:
+    async def __call__(
+        self, submission: Submission, *, may_publish: Callable[[], bool] = lambda: True
+    ) -> Receipt | Refused | Forbidden:
+        """Accept a submission once. ``may_publish`` is asked right before publishing: when the
+        caller's deadline has passed it answers False and nothing is published (DeadlineExceeded)."""
+        source = self._sources.lookup(submission.source)
+        if source is None:
+            return Forbidden(identity=submission.source)
         key = (submission.source, submission.source_reference)
         if (known := self._index.get(*key)) is not None:
             return known.model_copy(update={"duplicate": True})
@@ -91,6 +118,11 @@ class SubmitSignal:
                 )
                 if isinstance(result, list):
                     return Refused(problems=tuple(result))
+                problems = permission_problems(source, submission.channel, submission.themes, submission.anonymous)
+                if problems:
+                    return Refused(problems=tuple(problems))
+                if not may_publish():
+                    raise DeadlineExceeded(submission.source_reference)
                 await self._log.append(result)
                 receipt = receipt_for(result)
                 self._index.remember(receipt)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.domain import subjects as s
 from services.intake.domain.subjects import FieldProblem, SubjectKey
@@ -18,6 +18,7 @@ MAX_DESCRIPTION_CHARS = 10_000
 MAX_SUBJECTS = 50
 MAX_THEMES = 9
 MAX_REFERENCE_CHARS = 200
+MAX_ATTACHMENTS = 20
 # Signal ids are derived from (source, source_reference): a retried submission that slipped
 # past the idempotency index still carries the same id, and every consumer dedupes on it.
 SIGNAL_NAMESPACE = uuid.UUID("6f1c9a52-7c1e-4b0e-9b1a-3f7d2e0c5a11")
@@ -39,6 +40,34 @@ class SubjectInput(BaseModel):
     eni_number: str = ""
 
 
+class Attachment(BaseModel):
+    """An attachment by reference: intake never holds the content."""
+
+    model_config = ConfigDict(frozen=True)
+    uri: str
+    media_type: str
+    sha256: str
+    size_bytes: int = 0
+
+
+class Reporter(BaseModel):
+    """PERSONAL DATA: the reporter of a non-anonymous signal.
+
+    Fields are left out of repr so that a model that reaches a log line or a traceback by
+    mistake shows no value. Never logged, never copied to the register; encrypted per data
+    subject once crypto-shredding lands.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    name: str = Field(default="", repr=False)
+    email: str = Field(default="", repr=False)
+    phone: str = Field(default="", repr=False)
+    employee_id: str = Field(default="", repr=False)
+
+    def is_empty(self) -> bool:
+        return not (self.name or self.email or self.phone or self.employee_id)
+
+
 class Submission(BaseModel):
     model_config = ConfigDict(frozen=True)
     channel: int
@@ -49,6 +78,8 @@ class Submission(BaseModel):
     description: str
     subjects: tuple[SubjectInput, ...]
     anonymous: bool
+    attachments: tuple[Attachment, ...] = ()
+    reporter: Reporter | None = None
 
 
 class AcceptedSignal(BaseModel):
@@ -63,6 +94,8 @@ class AcceptedSignal(BaseModel):
     description: str
     subjects: tuple[SubjectKey, ...]
     anonymous: bool
+    attachments: tuple[Attachment, ...] = ()
+    reporter: Reporter | None = None
 
 
 def signal_id_for(source: str, source_reference: str) -> str:
@@ -98,12 +131,16 @@ def accept(
         problems.append(FieldProblem(field="signal.observed_at", description="lies in the future"))
     if len(sub.subjects) > MAX_SUBJECTS:
         problems.append(FieldProblem(field="signal.subjects", description=f"at most {MAX_SUBJECTS} subjects"))
+    if len(sub.attachments) > MAX_ATTACHMENTS:
+        problems.append(FieldProblem(field="signal.attachments", description=f"at most {MAX_ATTACHMENTS} attachments"))
+    reporter = sub.reporter if sub.reporter is not None and not sub.reporter.is_empty() else None
+    if sub.anonymous and reporter is not None:
+        problems.append(FieldProblem(field="signal.reporter", description="an anonymous signal carries no reporter identity"))
     keys: list[SubjectKey] = []
     for i, subj in enumerate(sub.subjects[:MAX_SUBJECTS]):
-        key, found = _subject_key(subj, pseudonym_key, f"signal.subjects[{i}]")
+        found_keys, found = _subject_keys(subj, pseudonym_key, f"signal.subjects[{i}]")
         problems += found
-        if key is not None and key not in keys:
-            keys.append(key)
+        keys += [k for k in found_keys if k not in keys]
     if problems:
         return problems
     return AcceptedSignal(
@@ -117,12 +154,19 @@ def accept(
         description=sub.description,
         subjects=tuple(keys),
         anonymous=sub.anonymous,
+        attachments=sub.attachments,
+        reporter=reporter,
     )
 
 
-def _subject_key(subj: SubjectInput, secret: bytes, path: str) -> tuple[SubjectKey | None, list[FieldProblem]]:
+def _subject_keys(subj: SubjectInput, secret: bytes, path: str) -> tuple[list[SubjectKey], list[FieldProblem]]:
     if subj.kind == "address":
-        return s.address_key(subj.bag_id, subj.postcode, subj.house_number, subj.house_number_addition, f"{path}.address")
+        return s.address_keys(subj.bag_id, subj.postcode, subj.house_number, subj.house_number_addition, f"{path}.address")
+    key, problems = _single_key(subj, secret, path)
+    return ([key] if key is not None else []), problems
+
+
+def _single_key(subj: SubjectInput, secret: bytes, path: str) -> tuple[SubjectKey | None, list[FieldProblem]]:
     if subj.kind == "company":
         return s.company_key(subj.kvk_number, subj.establishment_number, f"{path}.company")
     if subj.kind == "person":

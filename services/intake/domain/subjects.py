@@ -77,6 +77,23 @@ def address_key(
     return SubjectKey(kind="address", key=f"pc:{pc}:{house_number}{suffix}"), []
 
 
+def address_keys(
+    bag_id: str, postcode: str, house_number: int, addition: str, path: str
+) -> tuple[list[SubjectKey], list[FieldProblem]]:
+    """Every key an address is known by: its BAG id and its postcode + number, when both are given.
+
+    Both keys link: a later signal that names the address only by postcode still finds an
+    earlier one that gave the BAG id as well.
+    """
+    if bag_id and (postcode or house_number or addition):
+        by_bag, problems = address_key(bag_id, "", 0, "", path)
+        by_postcode, more = address_key("", postcode, house_number, addition, path)
+        problems += more
+        return ([] if problems else [by_bag, by_postcode]), problems
+    key, problems = address_key(bag_id, postcode, house_number, addition, path)
+    return ([key] if key is not None else []), problems
+
+
 def company_key(kvk: str, establishment: str, path: str) -> tuple[SubjectKey | None, list[FieldProblem]]:
     problems = []
     if not KVK_RE.fullmatch(kvk):

@@ -1,44 +1,128 @@
-"""gRPC IntakeService. Answers only after Kafka acknowledged; refusals carry field details."""
+"""gRPC IntakeService. Answers only after Kafka acknowledged; refusals carry field details.
+
+Order of checks for every signal: size, the contract's declarative rules (protovalidate), the
+source's identity (PERMISSION_DENIED when unknown), the domain rules and the source's
+configuration (INVALID_ARGUMENT with every bad field), the deadline, and only then publication.
+
+Deadlines: no publication starts once the caller's deadline has passed (DEADLINE_EXCEEDED,
+nothing published). A publication that started in time may complete after the caller gave
+up; the caller cannot tell, so it retries, and the retry gets the original receipt.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import grpc
 import structlog
+from google.protobuf.message import DecodeError
 
 from cloudevents_kafka.kafka import PublishUnavailable
 from grpc_errors import bad_request
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
+from services.intake.adapters.edge_rules import EdgeRules
 from services.intake.adapters.proto import receipt_to_proto, submission_from_proto
-from services.intake.application.submit import Refused, SubmitSignal
+from services.intake.application.submit import DeadlineExceeded, Forbidden, Receipt, Refused, SubmitSignal
 from services.intake.domain.subjects import FieldProblem
 
 log = structlog.get_logger(__name__)
 
 MAX_SIGNALS_PER_STREAM = 100_000
+# One signal on the wire; the largest valid one (10,000 characters, 50 subjects, 20 attachments)
+# is far below this. The server's message limit (4 MiB) bounds each stream message as well.
+MAX_SIGNAL_BYTES = 256 * 1024
 # Signals published concurrently within one bulk stream; keeps order of receipts, bounds memory.
 BULK_WINDOW = 256
+# Less time than this left on the caller's deadline: do not start publishing.
+MIN_SECONDS_TO_PUBLISH = 0.02
+
+
+class Undecodable:
+    """A request message that is not valid protobuf for its type (e.g. broken UTF-8 in a string)."""
+
+
+UNDECODABLE = Undecodable()
+_UNDECODABLE_PROBLEM = FieldProblem(field="request", description="is not a valid encoding of this message type")
+
+
+def _tolerant(message_type):  # noqa: ANN001, ANN202
+    # grpcio answers INTERNAL when a request cannot be parsed; to an integrator that is the
+    # service's fault. It is theirs, so it is refused like any other bad input.
+    def parse(data: bytes):  # noqa: ANN202
+        try:
+            return message_type.FromString(data)
+        except DecodeError:
+            return UNDECODABLE
+
+    return parse
+
+
+def add_to_server(servicer: IntakeServicer, server: grpc.aio.Server) -> None:
+    """Like the generated add_IntakeServiceServicer_to_server, with tolerant request parsing."""
+    handlers = {
+        "SubmitSignal": grpc.unary_unary_rpc_method_handler(
+            servicer.SubmitSignal,
+            request_deserializer=_tolerant(intake_pb2.SubmitSignalRequest),
+            response_serializer=intake_pb2.SubmitSignalResponse.SerializeToString,
+        ),
+        "BulkSubmitSignals": grpc.stream_unary_rpc_method_handler(
+            servicer.BulkSubmitSignals,
+            request_deserializer=_tolerant(intake_pb2.BulkSubmitSignalsRequest),
+            response_serializer=intake_pb2.BulkSubmitSignalsResponse.SerializeToString,
+        ),
+    }
+    name = intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+
+
+# gRPC clients refuse trailing metadata above 8 KiB (and then report RESOURCE_EXHAUSTED
+# instead of our answer), so a refusal lists at most this many fields and says how many more.
+MAX_VIOLATIONS = 25
 
 
 def _refusal(problems, prefix: str = "") -> grpc.Status:  # noqa: ANN001
-    return bad_request((prefix + p.field, p.description) for p in problems)
+    problems = list(problems)
+    pairs = [(prefix + p.field, p.description[:200]) for p in problems[:MAX_VIOLATIONS]]
+    if len(problems) > MAX_VIOLATIONS:
+        pairs.append((prefix + "signal", f"{len(problems) - MAX_VIOLATIONS} more problems not listed; fix the ones above first"))
+    return bad_request(pairs)
+
+
+def _deadline_guard(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
+    def may_publish() -> bool:
+        remaining = context.time_remaining()
+        return remaining is None or remaining > MIN_SECONDS_TO_PUBLISH
+
+    return may_publish
 
 
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
-    def __init__(self, submit: SubmitSignal) -> None:
+    def __init__(self, submit: SubmitSignal, rules: EdgeRules) -> None:
         self._submit = submit
+        self._rules = rules
+
+    async def _one(self, request, may_publish: Callable[[], bool]) -> Receipt | Refused | Forbidden:  # noqa: ANN001
+        """Check and submit one request message; raises PublishUnavailable/DeadlineExceeded."""
+        if request is UNDECODABLE:
+            return Refused(problems=(_UNDECODABLE_PROBLEM,))
+        if request.ByteSize() > MAX_SIGNAL_BYTES:
+            return Refused(problems=(FieldProblem(field="signal", description=f"at most {MAX_SIGNAL_BYTES} bytes per signal"),))
+        problems = self._rules.problems(request)
+        if problems:
+            return Refused(problems=tuple(problems))
+        return await self._submit(submission_from_proto(request.signal), may_publish=may_publish)
 
     async def SubmitSignal(self, request: intake_pb2.SubmitSignalRequest, context: grpc.aio.ServicerContext):
-        if not request.HasField("signal"):
-            await context.abort_with_status(
-                _refusal([FieldProblem(field="signal", description="required")])
-            )
         try:
-            result = await self._submit(submission_from_proto(request.signal))
+            result = await self._one(request, _deadline_guard(context))
         except PublishUnavailable as exc:
             log.warning("publish_unavailable", error=str(exc))
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Kafka is unavailable; the signal was not accepted, retry safely")
+        except DeadlineExceeded:
+            await context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "deadline passed before publication; nothing was accepted")
+        if isinstance(result, Forbidden):
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, "this source is not configured to submit signals")
         if isinstance(result, Refused):
             await context.abort_with_status(_refusal(result.problems))
         log.debug("signal_accepted", signal_id=result.signal_id, duplicate=result.duplicate)
@@ -46,25 +130,38 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
 
     async def BulkSubmitSignals(self, request_iterator, context: grpc.aio.ServicerContext):
         receipts: list[intake_pb2.Receipt] = []
-        pending: list[asyncio.Task] = []
+        pending: list[tuple[int, asyncio.Future]] = []
+        may_publish = _deadline_guard(context)
         index = 0
 
         async def drain() -> None:
-            for position, task in pending:
-                try:
-                    result = await task
-                except PublishUnavailable:
-                    await context.abort(
-                        grpc.StatusCode.UNAVAILABLE,
-                        f"Kafka is unavailable at signal {position}; signals before it were accepted, "
-                        "resubmit the whole batch safely",
-                    )
-                if isinstance(result, Refused):
-                    await context.abort_with_status(
-                        _refusal(result.problems, prefix=f"signals[{position}].")
-                    )
-                receipts.append(receipt_to_proto(result))
-            pending.clear()
+            try:
+                for position, task in pending:
+                    try:
+                        result = await task
+                    except PublishUnavailable:
+                        await context.abort(
+                            grpc.StatusCode.UNAVAILABLE,
+                            f"Kafka is unavailable at signal {position}; signals before it were accepted, "
+                            "resubmit the whole batch safely",
+                        )
+                    except DeadlineExceeded:
+                        await context.abort(
+                            grpc.StatusCode.DEADLINE_EXCEEDED,
+                            f"deadline passed at signal {position}; resubmit the whole batch safely",
+                        )
+                    if isinstance(result, Forbidden):
+                        await context.abort(
+                            grpc.StatusCode.PERMISSION_DENIED, f"signals[{position}]: this source is not configured to submit signals"
+                        )
+                    if isinstance(result, Refused):
+                        await context.abort_with_status(_refusal(result.problems, prefix=f"signals[{position}]."))
+                    receipts.append(receipt_to_proto(result))
+            finally:
+                # On abort, the rest of the window is cancelled: nothing more is published.
+                for _, task in pending:
+                    task.cancel()
+                pending.clear()
 
         async for request in request_iterator:
             if index >= MAX_SIGNALS_PER_STREAM:
@@ -73,7 +170,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                     grpc.StatusCode.RESOURCE_EXHAUSTED,
                     f"at most {MAX_SIGNALS_PER_STREAM} signals per stream; split the batch",
                 )
-            pending.append((index, asyncio.ensure_future(self._submit(submission_from_proto(request.signal)))))
+            pending.append((index, asyncio.ensure_future(self._one(request, may_publish))))
             index += 1
             if len(pending) >= BULK_WINDOW:
                 await drain()

@@ -10,18 +10,26 @@ from knooppunt.intake.v1 import events_pb2 as intake_events
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.registration.v1 import events_pb2
 from services.registration.adapters.proto import (
+    filing_to_proto,
     ts,
     registration_from_event,
     registration_to_event,
     status_from_decision,
 )
 from services.registration.domain.register import Register, Registration
-from services.registration.topics import LIO_DECISIONS, REGISTRATION_DISCLOSURES, SIGNALS_RECEIVED, SIGNALS_REGISTERED
+from services.registration.topics import (
+    LIO_DECISIONS,
+    REGISTRATION_DISCLOSURES,
+    REGISTRATION_DOSSIERS,
+    SIGNALS_RECEIVED,
+    SIGNALS_REGISTERED,
+)
 
 RECEIVED_TYPES = EventTypes(intake_events.SignalReceived)
 REGISTERED_TYPES = EventTypes(events_pb2.SignalRegistered)
 DECISION_TYPES = EventTypes(lio_events.DecisionRecorded)
 _NAMESPACE = uuid.UUID("4a9d2f61-0c3b-4e8a-a7d5-9b2e1f6c3d08")
+_FILED_NAMESPACE = uuid.UUID("9c0e7d4b-5a1f-4f3e-8b6d-2e7a9c1f0b35")
 
 
 class KafkaRegistrationLog:
@@ -34,6 +42,22 @@ class KafkaRegistrationLog:
             key=registration.signal_id,
             message=registration_to_event(registration),
             event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
+            traceparent=new_traceparent(traceparent),
+        )
+
+    async def announce_filing(self, registration: Registration, traceparent: str) -> None:
+        """SignalFiled on registration.dossiers; the same event id every time it is announced."""
+        filing = registration.filing()
+        await self._publisher.publish(
+            REGISTRATION_DOSSIERS.name,
+            key=filing.dossier_id,
+            message=events_pb2.SignalFiled(
+                dossier_id=filing.dossier_id, signal_id=registration.signal_id,
+                registration_number=registration.registration_number, filing=filing_to_proto(filing),
+                filed_at=ts(registration.registered_at),
+            ),
+            subject=registration.signal_id,
+            event_id=str(uuid.uuid5(_FILED_NAMESPACE, registration.signal_id)),
             traceparent=new_traceparent(traceparent),
         )
 

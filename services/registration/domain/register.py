@@ -7,10 +7,13 @@ events into state and is idempotent, so replaying a topic twice gives the same r
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+
+from services.registration.domain.dossiers import Dossiers, Filing, dossier_id_for, number_order
 
 AWAITING = "awaiting_deliberation"
 PARKED = "parked"
@@ -35,6 +38,7 @@ class ReceivedSignal(BaseModel):
     themes: tuple[int, ...]
     subjects: tuple[Subject, ...]
     description: str
+    observed_at: datetime | None = None
 
 
 class Registration(BaseModel):
@@ -51,6 +55,12 @@ class Registration(BaseModel):
     subjects: tuple[Subject, ...]
     description: str
     received_event_id: str
+    # The linking decision; absent only in registrations made before dossiers existed.
+    dossier: Filing | None = None
+    observed_at: datetime | None = None
+
+    def filing(self) -> Filing:
+        return self.dossier or Filing(dossier_id=dossier_id_for(self.registration_number), opened=True)
 
 
 @dataclass
@@ -70,8 +80,10 @@ class Register:
         self.entries: dict[str, Entry] = {}
         self._last_number: dict[int, int] = {}
         self.subjects: dict[str, SubjectStats] = {}
-        # Newest first listing needs an order; registration order is the order of numbers.
-        self.order: list[str] = []
+        self.dossiers = Dossiers()
+        # Sorted by registration number, whatever order the events were folded in (a rebuild
+        # reads six partitions in an order of its own): ((year, seq), signal_id).
+        self.order: list[tuple[tuple[int, int], str]] = []
 
     def __contains__(self, signal_id: str) -> bool:
         return signal_id in self.entries
@@ -84,9 +96,10 @@ class Register:
         if reg.signal_id in self.entries:
             return False
         self.entries[reg.signal_id] = Entry(reg)
-        self.order.append(reg.signal_id)
-        year, seq = reg.registration_number.split("-")
-        self._last_number[int(year)] = max(self._last_number.get(int(year), 0), int(seq))
+        year, seq = number_order(reg.registration_number)
+        bisect.insort(self.order, ((year, seq), reg.signal_id))
+        self._last_number[year] = max(self._last_number.get(year, 0), seq)
+        self.dossiers.apply(reg.signal_id, reg.registration_number, [(s.kind, s.key) for s in reg.subjects], reg.filing())
         for s in reg.subjects:
             stats = self.subjects.setdefault(s.key, SubjectStats(first_seen=reg.registered_at))
             stats.first_seen = min(stats.first_seen, reg.registered_at)
@@ -102,9 +115,12 @@ def decide_registration(register: Register, received: ReceivedSignal, now: datet
     """Register a received signal exactly once; None when it is already in the register."""
     if received.signal_id in register:
         return None
+    number = register.next_number(now.year)
     return Registration(
         signal_id=received.signal_id,
-        registration_number=register.next_number(now.year),
+        registration_number=number,
+        dossier=register.dossiers.decide_filing(number, [(s.kind, s.key) for s in received.subjects]),
+        observed_at=received.observed_at,
         registered_at=now,
         received_at=received.received_at,
         channel=received.channel,

@@ -87,3 +87,13 @@ def test_limits() -> None:
 def test_duplicate_subjects_collapse_to_one_key() -> None:
     result = run(submission(subjects=(SubjectInput(kind="vehicle", licence_plate="xx-123-x"), SubjectInput(kind="vehicle", licence_plate="XX123X"))))
     assert [s.key for s in result.subjects] == ["plate:XX123X"]
+
+
+def test_an_anonymous_signal_carries_no_reporter_and_a_reporter_never_shows_in_repr() -> None:
+    from services.intake.domain.signal import Reporter
+
+    refused = run(submission(anonymous=True, reporter=Reporter(name="A. Melder")))
+    assert [p.field for p in refused] == ["signal.reporter"]
+    accepted = run(submission(reporter=Reporter(name="A. Melder", phone="0101234567")))
+    assert accepted.reporter.name == "A. Melder"
+    assert "Melder" not in repr(accepted) and "0101234567" not in repr(accepted)
