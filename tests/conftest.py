@@ -38,6 +38,11 @@ def dev_setting(name: str) -> str:
     raise KeyError(name)
 
 
+# Services started by tests use the development keys, as the local stack does.
+for _name in ("PSEUDONYM_KEY", "MASTER_KEY"):
+    os.environ.setdefault(_name, dev_setting(_name))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

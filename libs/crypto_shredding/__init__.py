@@ -66,17 +66,24 @@ class FieldCipher:
         self._keys = keys
 
     def seal(self, key_id: str, plaintext: str, aad: str) -> bytes:
+        return self.seal_bytes(key_id, plaintext.encode(), aad)
+
+    def open(self, key_id: str, sealed: bytes, aad: str) -> str | None:
+        """The plaintext, or None when the key was erased (the value is gone for good)."""
+        opened = self.open_bytes(key_id, sealed, aad)
+        return opened.decode() if opened is not None else None
+
+    def seal_bytes(self, key_id: str, plaintext: bytes, aad: str) -> bytes:
         found = self._keys.data_key(key_id, create=True)
         if found is None:
             raise SealError(f"{key_id} was erased; no new personal data may be stored under it")
         kid, key = found
         nonce = os.urandom(NONCE_BYTES)
-        return FORMAT_VERSION + kid + nonce + AESGCM(key).encrypt(nonce, plaintext.encode(), f"{key_id}|{aad}".encode())
+        return FORMAT_VERSION + kid + nonce + AESGCM(key).encrypt(nonce, plaintext, f"{key_id}|{aad}".encode())
 
-    def open(self, key_id: str, sealed: bytes, aad: str) -> str | None:
-        """The plaintext, or None when the key was erased (the value is gone for good)."""
+    def open_bytes(self, key_id: str, sealed: bytes, aad: str) -> bytes | None:
         if not sealed:
-            return ""
+            return b""
         if not sealed.startswith(FORMAT_VERSION) or len(sealed) < 1 + KID_BYTES + NONCE_BYTES + 16:
             raise SealError(f"sealed value under {key_id} is malformed")
         kid, body = sealed[1:1 + KID_BYTES], sealed[1 + KID_BYTES:]
@@ -84,7 +91,7 @@ class FieldCipher:
         if key is None:
             return None
         try:
-            return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], f"{key_id}|{aad}".encode()).decode()
+            return AESGCM(key).decrypt(body[:NONCE_BYTES], body[NONCE_BYTES:], f"{key_id}|{aad}".encode())
         except InvalidTag as exc:
             raise SealError(f"sealed value under {key_id} was altered or belongs elsewhere") from exc
 
@@ -109,3 +116,13 @@ class InMemoryKeyStore:
 
     def has_key(self, key_id: str) -> bool:
         return key_id in self._keys
+
+
+def signal_key(signal_id: str) -> str:
+    """The key id under which a signal's own personal fields (free text, reporter) are sealed."""
+    return f"signal:{signal_id}"
+
+
+def field_aad(signal_id: str, field: str) -> str:
+    """Binds a sealed value to its signal and field, e.g. ``<signal id>/description``."""
+    return f"{signal_id}/{field}"

@@ -17,7 +17,10 @@ from services.intake.adapters.sources_file import FileSourceDirectory
 from services.intake.application.submit import ReceiptIndex, SubmitSignal
 from services.intake.entrypoints.grpc_api import IntakeServicer, add_to_server
 from services.intake.entrypoints.stream import register_agents
+from crypto_shredding.kafka_store import KafkaKeyStore
+from services.intake.adapters.sealing import SignalSealer
 from services.intake.settings import IntakeSettings
+from topic_catalog import SUBJECT_KEYS
 
 log = structlog.get_logger(__name__)
 
@@ -26,9 +29,11 @@ def build(settings: IntakeSettings):  # noqa: ANN201
     app = create_faust_app("knooppunt-intake", settings)
     index = ReceiptIndex()
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/intake")
+    keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
+                         bytes.fromhex(settings.master_key.get_secret_value()))
     submit = SubmitSignal(
         index,
-        KafkaSignalLog(publisher),
+        KafkaSignalLog(publisher, sealer=SignalSealer(keys)),
         sources=FileSourceDirectory.load(settings.sources_file),
         pseudonym_key=settings.pseudonym_key.get_secret_value().encode(),
         valid_channels=CHANNELS,
@@ -42,9 +47,10 @@ def build(settings: IntakeSettings):  # noqa: ANN201
 
     async def startup() -> None:
         await publisher.start()
+        await keys.start()
         count = await rebuild_receipt_index(settings.kafka_bootstrap_servers, index)
         log.info("receipt_index_rebuilt", signals=count)
 
-    host = GrpcHost(settings, register, startup=[startup], shutdown=[publisher.stop])
+    host = GrpcHost(settings, register, startup=[startup], shutdown=[publisher.stop, keys.stop])
     register_agents(app, index, host.ready)
     return app, host

@@ -16,9 +16,24 @@ import os
 import sys
 from datetime import UTC, datetime
 
+from crypto_shredding import FieldCipher
+from crypto_shredding.kafka_store import KafkaKeyStore
 from pseudonyms import elfproef, person_key_for_bsn, person_key_for_name
+from topic_catalog import SUBJECT_KEYS
 from services.privacy.adapters.kafka import build_report
 from services.privacy.domain.subject_access import render_markdown
+
+
+async def _report(bootstrap: str, keys: set[str]):  # noqa: ANN202
+    """With MASTER_KEY the sealed descriptions are opened (erased ones read "[gewist]")."""
+    if "MASTER_KEY" not in os.environ:
+        return await build_report(bootstrap, keys)
+    store = KafkaKeyStore(bootstrap, SUBJECT_KEYS.name, bytes.fromhex(os.environ["MASTER_KEY"]))
+    await store.start()
+    try:
+        return await build_report(bootstrap, keys, FieldCipher(store))
+    finally:
+        await store.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             if not args.date_of_birth:
                 parser.error("--name needs --date-of-birth")
             keys = {person_key_for_name(secret, args.name, args.date_of_birth)}
-    report = asyncio.run(build_report(args.bootstrap_servers, keys))
+    report = asyncio.run(_report(args.bootstrap_servers, keys))
     if args.format == "json":
         print(json.dumps(dataclasses.asdict(report), default=str, indent=2, sort_keys=True))
     else:

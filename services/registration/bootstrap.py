@@ -15,7 +15,11 @@ from services.registration.application.registering import RegisterReceivedSignal
 from services.registration.domain.register import Register
 from services.registration.entrypoints.grpc_api import RegistrationServicer
 from services.registration.entrypoints.stream import register_agents
+from crypto_shredding.kafka_store import KafkaKeyStore
+from services.registration.adapters.keys import DescriptionOpener
+from services.registration.entrypoints.keys import register_key_agents
 from services.registration.settings import RegistrationSettings
+from topic_catalog import SUBJECT_KEYS
 
 log = structlog.get_logger(__name__)
 
@@ -24,17 +28,22 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     app = create_faust_app("knooppunt-registration", settings)
     register = Register()
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/registration")
+    keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
+                         bytes.fromhex(settings.master_key.get_secret_value()))
     handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC))
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
-        registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(register, DisclosureLog(publisher, clock=lambda: datetime.now(UTC))), server)
+        registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(
+            register, DisclosureLog(publisher, clock=lambda: datetime.now(UTC)), reveal=DescriptionOpener(keys)), server)
         return [registration_pb2.DESCRIPTOR.services_by_name["RegistrationService"].full_name]
 
     async def startup() -> None:
         await publisher.start()
+        await keys.start()
         count = await rebuild_register(settings.kafka_bootstrap_servers, register)
         log.info("register_rebuilt", events=count, signals=len(register.entries))
 
-    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop])
+    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop, keys.stop])
     register_agents(app, register, handle, host.ready)
+    register_key_agents(app, register, keys, host.ready)
     return app, host

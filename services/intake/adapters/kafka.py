@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from services.intake.adapters.sealing import SignalSealer
 from cloudevents_kafka import EventTypes
 from cloudevents_kafka.kafka import EventPublisher, PublishUnavailable, replay
 from knooppunt.intake.v1 import events_pb2
@@ -23,9 +24,12 @@ ACK_TIMEOUT_S = 10.0
 
 
 class KafkaSignalLog:
-    def __init__(self, publisher: EventPublisher, ack_timeout_s: float = ACK_TIMEOUT_S) -> None:
+    def __init__(self, publisher: EventPublisher, ack_timeout_s: float = ACK_TIMEOUT_S,
+                 sealer: SignalSealer | None = None) -> None:
         self._publisher = publisher
         self._ack_timeout_s = ack_timeout_s
+        # None only in contract tests of the log itself; the service always seals.
+        self._sealer = sealer
 
     async def append(self, signal: AcceptedSignal) -> None:
         """Returns when the broker acknowledged; PublishUnavailable when it did not in time.
@@ -34,12 +38,15 @@ class KafkaSignalLog:
         That is safe: its signal id and event id are deterministic, so the client's retry is
         recognised as the same signal, and registration registers it once.
         """
+        event = event_from_signal(signal)
         try:
+            if self._sealer is not None:
+                await asyncio.wait_for(self._sealer.seal(event), self._ack_timeout_s)
             await asyncio.wait_for(
                 self._publisher.publish(
                     SIGNALS_RECEIVED.name,
                     key=signal.signal_id,
-                    message=event_from_signal(signal),
+                    message=event,
                     # Deterministic: a duplicate that slips through has the same event id too.
                     event_id=str(uuid.uuid5(_EVENT_NAMESPACE, signal.signal_id)),
                 ),

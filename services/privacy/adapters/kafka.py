@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cloudevents_kafka import EventTypes
+from crypto_shredding import ERASED, FieldCipher, SealError, field_aad, signal_key
 from cloudevents_kafka.kafka import replay
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.referral.v1 import events_pb2 as referral_events
@@ -17,7 +18,19 @@ def _theme(value: int) -> str:
     return signal_pb2.Theme.Name(value).removeprefix("THEME_").lower()
 
 
-async def build_report(bootstrap: str, subject_keys: set[str]) -> SubjectAccessReport:
+def _description(e, cipher: FieldCipher | None) -> str:  # noqa: ANN001
+    if not e.sealed_description:
+        return e.description  # registered before descriptions were sealed
+    if cipher is None:
+        return "[versleuteld: MASTER_KEY nodig]"
+    try:
+        opened = cipher.open(signal_key(e.signal_id), e.sealed_description, field_aad(e.signal_id, "description"))
+    except SealError:
+        return "[onleesbaar: beschadigd]"
+    return ERASED if opened is None else opened
+
+
+async def build_report(bootstrap: str, subject_keys: set[str], cipher: FieldCipher | None = None) -> SubjectAccessReport:
     report = SubjectAccessReport(subject_keys)
     async for env in replay(bootstrap, [SIGNALS_REGISTERED.name], EventTypes(registration_events.SignalRegistered)):
         e = env.data
@@ -25,7 +38,7 @@ async def build_report(bootstrap: str, subject_keys: set[str]) -> SubjectAccessR
             report.add_signal(SignalRecord(
                 signal_id=e.signal_id, registration_number=e.registration_number,
                 registered_at=from_timestamp(e.registered_at), source=e.source,
-                themes=[_theme(t) for t in e.themes], description=e.description,
+                themes=[_theme(t) for t in e.themes], description=_description(e, cipher),
             ))
     async for env in replay(bootstrap, [LIO_DECISIONS.name], EventTypes(lio_events.DecisionRecorded)):
         e = env.data

@@ -54,10 +54,12 @@ class Eraser:
         """Carry out one expiry; returns what happened ('erased', 'completed', 'no key')."""
         had_key = self._keys.has_key(expiry.key_id)
         if expiry.key_id not in logged:
-            if not had_key:
-                # Never sealed (or erased outside this job without a trace): nothing to destroy
-                # and no fact to report. The operator must look at it.
+            if not had_key and not expiry.key_id.startswith("person:"):
+                # A signal key never sealed anything (or was erased outside this job without a
+                # trace): nothing to destroy and no fact to report. The operator must look at it.
                 return "no key"
+            # A person is erased even without a key of their own: the erasure makes them
+            # unknown to hit/no-hit, and that is a fact the audit log must hold.
             event = privacy_events.DataErased(
                 erasure_id=str(uuid.uuid5(_NAMESPACE, expiry.key_id)), key_id=expiry.key_id,
                 data_categories=list(expiry.data_categories), signal_id=expiry.signal_id,

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from knooppunt.privacy.v1 import events_pb2 as privacy_events
+from prototime import from_timestamp
+from topic_catalog import PRIVACY_ERASURES
 from cloudevents_kafka import Envelope, EventTypes, new_traceparent
 from cloudevents_kafka.kafka import EventPublisher, replay
 from knooppunt.intake.v1 import events_pb2 as intake_events
@@ -93,6 +96,11 @@ async def rebuild_register(bootstrap: str, register: Register) -> int:
         count += 1
     async for envelope in replay(bootstrap, [LIO_DECISIONS.name], DECISION_TYPES):
         apply_decision(register, envelope)
+        count += 1
+    # Erased persons are no longer known (crypto-shredding, ADR 0009).
+    async for envelope in replay(bootstrap, [PRIVACY_ERASURES.name], EventTypes(privacy_events.DataErased)):
+        if envelope.data.key_id.startswith("person:"):
+            register.forget_subject(envelope.data.key_id, from_timestamp(envelope.data.erased_at))
         count += 1
     return count
 

@@ -38,6 +38,7 @@ def received_from_event(event_id: str, e: intake_events.SignalReceived) -> r.Rec
         event_id=event_id, signal_id=e.signal_id, channel=e.channel, source=e.source,
         received_at=_dt(e.received_at), themes=tuple(e.themes), subjects=_subjects(e.subjects),
         description=e.description, observed_at=_dt(e.observed_at) if e.HasField("observed_at") else None,
+        sealed_description=e.sealed_description,
     )
 
 
@@ -82,6 +83,7 @@ def _registration_event(reg: r.Registration) -> events_pb2.SignalRegistered:
         source=reg.source, themes=list(reg.themes),
         subjects=[signal_pb2.SubjectKey(kind=s.kind, key=s.key) for s in reg.subjects],
         description=reg.description, received_event_id=reg.received_event_id,
+        sealed_description=reg.sealed_description,
     )
 
 
@@ -90,6 +92,7 @@ def registration_from_event(e: events_pb2.SignalRegistered) -> r.Registration:
         signal_id=e.signal_id, registration_number=e.registration_number, registered_at=_dt(e.registered_at),
         received_at=_dt(e.received_at), channel=e.channel, source=e.source, themes=tuple(e.themes),
         subjects=_subjects(e.subjects), description=e.description, received_event_id=e.received_event_id,
+        sealed_description=e.sealed_description,
         dossier=filing_from_proto(e.dossier) if e.HasField("dossier") else None,
         observed_at=_dt(e.observed_at) if e.HasField("observed_at") else None,
     )

@@ -24,7 +24,7 @@ def canonical(register: Register) -> dict:
             "subjects": [[s.kind, s.key] for s in reg.subjects], "received_at": reg.received_at.isoformat(),
             "registered_at": reg.registered_at.isoformat(),
             "observed_at": reg.observed_at.isoformat() if reg.observed_at else None,
-            "description_sha256": hashlib.sha256(reg.description.encode()).hexdigest(),
+            "description_sha256": hashlib.sha256(reg.description.encode() + reg.sealed_description).hexdigest(),
             "filing": reg.filing().model_dump(mode="json"), "dossier": register.dossiers.dossier_of(signal_id),
         })
     dossiers = {}

@@ -39,6 +39,8 @@ class ReceivedSignal(BaseModel):
     subjects: tuple[Subject, ...]
     description: str
     observed_at: datetime | None = None
+    # Sealed under the signal's own key (crypto-shredding); the description is then empty.
+    sealed_description: bytes = b""
 
 
 class Registration(BaseModel):
@@ -58,6 +60,7 @@ class Registration(BaseModel):
     # The linking decision; absent only in registrations made before dossiers existed.
     dossier: Filing | None = None
     observed_at: datetime | None = None
+    sealed_description: bytes = b""
 
     def filing(self) -> Filing:
         return self.dossier or Filing(dossier_id=dossier_id_for(self.registration_number), opened=True)
@@ -80,6 +83,9 @@ class Register:
         self.entries: dict[str, Entry] = {}
         self._last_number: dict[int, int] = {}
         self.subjects: dict[str, SubjectStats] = {}
+        # Person keys erased (crypto-shredding) and when: hit/no-hit answers "not known" for
+        # everything registered before the erasure.
+        self.erased_subjects: dict[str, datetime] = {}
         self.dossiers = Dossiers()
         # Sorted by registration number, whatever order the events were folded in (a rebuild
         # reads six partitions in an order of its own): ((year, seq), signal_id).
@@ -101,10 +107,26 @@ class Register:
         self._last_number[year] = max(self._last_number.get(year, 0), seq)
         self.dossiers.apply(reg.signal_id, reg.registration_number, [(s.kind, s.key) for s in reg.subjects], reg.filing())
         for s in reg.subjects:
+            if (erased := self.erased_subjects.get(s.key)) is not None and reg.registered_at <= erased:
+                continue
             stats = self.subjects.setdefault(s.key, SubjectStats(first_seen=reg.registered_at))
             stats.first_seen = min(stats.first_seen, reg.registered_at)
             stats.signal_ids.add(reg.signal_id)
         return True
+
+    def forget_subject(self, key: str, erased_at: datetime) -> None:
+        """A subject's key was erased: it is no longer known (idempotent)."""
+        self.erased_subjects[key] = max(erased_at, self.erased_subjects.get(key, erased_at))
+        stats = self.subjects.get(key)
+        if stats is None:
+            return
+        # Signals registered after the erasure are new processing; they keep the subject known.
+        later = {sid for sid in stats.signal_ids if self.entries[sid].registration.registered_at > erased_at}
+        if not later:
+            del self.subjects[key]
+            return
+        stats.signal_ids = later
+        stats.first_seen = min(self.entries[sid].registration.registered_at for sid in later)
 
     def apply_status(self, signal_id: str, status: str) -> None:
         if (entry := self.entries.get(signal_id)) is not None:
@@ -128,5 +150,6 @@ def decide_registration(register: Register, received: ReceivedSignal, now: datet
         themes=received.themes,
         subjects=received.subjects,
         description=received.description,
+        sealed_description=received.sealed_description,
         received_event_id=received.event_id,
     )

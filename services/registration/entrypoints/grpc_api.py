@@ -22,9 +22,11 @@ DEFAULT_PAGE = 50
 
 
 class RegistrationServicer(registration_pb2_grpc.RegistrationServiceServicer):
-    def __init__(self, register: Register, disclosures: DisclosureLog) -> None:
+    def __init__(self, register: Register, disclosures: DisclosureLog, reveal=None) -> None:  # noqa: ANN001
         self._register = register
         self._disclosures = disclosures
+        # Opens the sealed description (crypto-shredding); "[gewist]" once its key is erased.
+        self._reveal = reveal
 
     async def GetSignal(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
         entry = self._register.entries.get(request.signal_id)
@@ -33,7 +35,10 @@ class RegistrationServicer(registration_pb2_grpc.RegistrationServiceServicer):
         return registration_pb2.GetSignalResponse(signal=self._proto(entry))
 
     def _proto(self, entry) -> registration_pb2.RegisteredSignal:  # noqa: ANN001
-        return entry_to_proto(entry, self._register.dossiers.dossier_of(entry.registration.signal_id) or "")
+        message = entry_to_proto(entry, self._register.dossiers.dossier_of(entry.registration.signal_id) or "")
+        if entry.registration.sealed_description and self._reveal is not None:
+            message.description = self._reveal(entry.registration.signal_id, entry.registration.sealed_description)
+        return message
 
     async def ListSignals(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
         problems = []

@@ -69,3 +69,15 @@ def test_status_follows_decisions() -> None:
     register.apply_status("s1", REFERRED)
     register.apply_status("unknown", REFERRED)  # a decision about a signal not (yet) here is harmless
     assert register.entries["s1"].status == REFERRED
+
+
+def test_an_erased_person_is_no_longer_known_but_new_signals_make_them_known_again() -> None:
+    register = Register()
+    for i in range(2):
+        register.apply_registration(decide_registration(register, received(f"s{i}", "person:abc"), T0))
+    register.forget_subject("person:abc", T0)
+    assert "person:abc" not in register.subjects
+    register.forget_subject("person:abc", T0)  # idempotent
+    later = datetime(2026, 6, 1, tzinfo=UTC)
+    register.apply_registration(decide_registration(register, received("s9", "person:abc"), later))
+    assert register.subjects["person:abc"].signal_ids == {"s9"}
