@@ -21,7 +21,7 @@ TEST_KAFKA_CONTROLLER_PORT ?= 19093
 PYTEST_ARGS ?=
 
 
-.PHONY: certs
+.PHONY: certs bench test-faults
 .PHONY: help install proto lint broker-up broker-down topics up demo down status logs test-broker-up test-broker-down \
         test test-unit test-integration test-e2e grpcurl clean
 
@@ -101,6 +101,12 @@ test-broker-up: ## Start the test broker (ports 19092/19093) for test-integratio
 
 test-broker-down: ## Stop the test broker
 	KNOOPPUNT_RUN=$(TEST_RUN) bash deploy/kafka/kafka.sh stop
+
+bench: proto ## Benchmarks against same-run baselines on an own broker and stack; PROFILE=quick|full
+	$(PY) -m bench.run --profile $(or $(PROFILE),quick)
+
+test-faults: proto ## Fault tests: SIGKILL/SIGSTOP of services and kill -9 of the broker under load (own broker)
+	$(PY) -m pytest tests/faults -m faults -ra -p no:cacheprovider $(PYTEST_ARGS)
 
 grpcurl: ## Install grpcurl (a generic gRPC client) into .venv/bin with Go
 	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3

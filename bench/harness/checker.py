@@ -1,0 +1,95 @@
+"""The invariants a fault must not break, checked from the topics themselves.
+
+- every acknowledged signal is registered exactly once (SignalRegistered per signal id);
+- no signal of the run is registered twice, acknowledged or not; registration numbers unique;
+- order per signal: all its register events in one partition, SignalRegistered first;
+- every sharing decision has exactly one LIO_DECISION audit entry; entry ids unique;
+- `python -m services.audit.cli verify` passes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cloudevents_kafka import header
+from cloudevents_kafka.kafka import replay_raw
+from knooppunt.audit.v1.events_pb2 import ENTRY_KIND_LIO_DECISION, AuditEntry
+from knooppunt.registration.v1.events_pb2 import SignalRegistered
+
+ROOT = Path(__file__).resolve().parents[2]
+REGISTERED_TYPE = "nl.knooppunt.registration.signal_registered.v1"
+
+
+@dataclass
+class Verdict:
+    problems: list[str] = field(default_factory=list)
+    figures: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+async def registrations(bootstrap: str) -> tuple[dict[str, list[tuple[int, int, str]]], Counter]:
+    """signal id -> [(partition, offset, ce_type)] over signals.registered; and numbers issued."""
+    events: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
+    numbers: Counter = Counter()
+    async for r in replay_raw(bootstrap, ["signals.registered"]):
+        ce_type = header(r.headers, "ce_type") or ""
+        sid = (r.key or b"").decode()
+        if ce_type == REGISTERED_TYPE:
+            msg = SignalRegistered.FromString(r.value)
+            sid = msg.signal_id
+            numbers[msg.registration_number] += 1
+        events[sid].append((r.partition, r.offset, ce_type))
+    return events, numbers
+
+
+async def check(bootstrap: str, acked: dict[int, str], all_ids: set[str], decided: dict[str, str]) -> Verdict:
+    v = Verdict()
+    events, numbers = await registrations(bootstrap)
+    registered = {sid: sum(1 for e in evs if e[2] == REGISTERED_TYPE) for sid, evs in events.items()}
+    missing = [s for s in acked.values() if registered.get(s, 0) == 0]
+    twice = [s for s in all_ids if registered.get(s, 0) > 1]
+    if missing:
+        v.problems.append(f"{len(missing)} acknowledged signals never registered, e.g. {missing[:3]}")
+    if twice:
+        v.problems.append(f"{len(twice)} signals registered more than once, e.g. {twice[:3]}")
+    dup_numbers = [n for n, c in numbers.items() if c > 1]
+    if dup_numbers:
+        v.problems.append(f"{len(dup_numbers)} registration numbers issued twice, e.g. {dup_numbers[:3]}")
+    disorder = []
+    for sid in all_ids & events.keys():
+        evs = events[sid]
+        if len({p for p, _, _ in evs}) > 1 or evs[0][2] != REGISTERED_TYPE:
+            disorder.append(sid)
+    if disorder:
+        v.problems.append(f"{len(disorder)} signals with events out of order or over partitions, e.g. {disorder[:3]}")
+
+    entries = [AuditEntry.FromString(value) async for value in _values(bootstrap, "audit.log")]
+    per_signal = Counter(e.signal_id for e in entries if e.kind == ENTRY_KIND_LIO_DECISION)
+    wrong = {sid: per_signal.get(sid, 0) for sid in decided if per_signal.get(sid, 0) != 1}
+    if wrong:
+        v.problems.append(f"{len(wrong)} sharing decisions without exactly one audit entry, e.g. {list(wrong.items())[:3]}")
+    dup_entries = [i for i, c in Counter(e.entry_id for e in entries).items() if c > 1]
+    if dup_entries:
+        v.problems.append(f"{len(dup_entries)} audit entry ids twice, e.g. {dup_entries[:3]}")
+
+    verify = subprocess.run([sys.executable, "-m", "services.audit.cli", "verify", "--bootstrap-servers", bootstrap],
+                            cwd=ROOT, capture_output=True, text=True, env={**os.environ})
+    if verify.returncode != 0:
+        v.problems.append(f"audit verify failed: {verify.stdout.strip()} {verify.stderr.strip()[-500:]}")
+    v.figures = {"acknowledged": len(acked), "registered_of_run": sum(1 for s in all_ids if registered.get(s)),
+                 "decisions": len(decided), "audit_entries": len(entries)}
+    return v
+
+
+async def _values(bootstrap: str, topic: str):  # noqa: ANN202
+    async for r in replay_raw(bootstrap, [topic]):
+        if r.value is not None:
+            yield r.value

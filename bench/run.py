@@ -1,0 +1,102 @@
+"""`python -m bench.run --profile quick|full [--out DIR]`: baselines and system, one run.
+
+Starts its own broker (kafka.sh, free ports, run dir under the results folder) and its own
+stack (stack.py, own port base), measures, writes run.json + summary.md + PNGs, stops both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import baselines, report, system
+from bench.harness.broker import Broker
+from bench.harness.lag import LagProbe
+from bench.harness.load import bulk_load
+from bench.harness.ports import free_block, free_port
+from bench.harness.stack import Stack
+
+PROFILES = {
+    "quick": dict(kafka=50_000, relay=10_000, rpc_unary=5_000, rpc_stream=20_000, bulk=5_000, sustain_s=15,
+                  latency_s=10, registration=5_000, checks=500, million=0),
+    "full": dict(kafka=1_000_000, relay=100_000, rpc_unary=50_000, rpc_stream=200_000, bulk=50_000, sustain_s=300,
+                 latency_s=120, registration=50_000, checks=10_000, million=1_000_000),
+}
+
+
+async def _step(results: dict, name: str, coro) -> None:  # noqa: ANN001
+    """One figure; a failure is recorded in the results, and the run goes on to the next."""
+    try:
+        results[name] = await coro or {"done": True}
+    except Exception as exc:  # noqa: BLE001
+        results[name] = {"error": repr(exc)[:500]}
+
+
+async def measure(profile: str, broker: Broker, stack: Stack) -> dict:
+    p = PROFILES[profile]
+    tag = datetime.now(UTC).strftime("%H%M%S")
+    b, s = {}, {}
+    await _step(b, "kafka", asyncio.to_thread(baselines.b_kafka, broker, p["kafka"]))
+    await _step(b, "relay", baselines.b_relay(broker.bootstrap, p["relay"]))
+    await _step(b, "rpc", baselines.b_rpc(p["rpc_unary"], p["rpc_stream"]))
+    await _step(s, "bulk_intake", system.bulk_intake(stack, f"bulk-{tag}", p["bulk"]))
+    await _step(s, "sustained", system.sustained(stack, broker.bootstrap, f"sus-{tag}", p["sustain_s"],
+                                                 s["bulk_intake"].get("signals_per_s", 500)))
+    await _step(s, "latency", system.latency_open_loop(stack, broker.bootstrap, f"lat-{tag}",
+                                                       0.5 * s["sustained"].get("sustained_per_s", 200), p["latency_s"]))
+    await _step(s, "registration", system.registration_alone(stack, broker.bootstrap, f"reg-{tag}", p["registration"]))
+    await _step(s, "subject_checks", system.subject_checks(stack, p["checks"]))
+    await asyncio.to_thread(LagProbe(broker.bootstrap).wait_zero, 300.0)
+    await _step(s, "audit", system.audit_replay(broker.bootstrap))
+    b["hash"] = baselines.b_hash(s["audit"].pop("values", [b"\x00" * 1024]))
+    await _step(s, "rebuild", system.rebuild_register(broker.bootstrap))
+    if p["million"]:
+        t0 = time.monotonic()
+        await bulk_load(stack.endpoint("intake"), f"m-{tag}", p["million"], batch=5000, concurrency=4)
+        probe = LagProbe(broker.bootstrap)
+        await asyncio.to_thread(probe.wait_zero, 3600.0)
+        probe.close()
+        s["million"] = {"signals": p["million"], "total_s": time.monotonic() - t0}
+    s["peak_rss_mb"] = system.peak_rss_mb(stack.pids())
+    return {"baselines": b, "system": s}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("--note", default="", help="e.g. 'smoke run on a loaded machine'")
+    args = parser.parse_args()
+    started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out = (args.out or Path("bench/results") / started).resolve()
+    run = out / "run"
+    broker = Broker(run, free_port(), free_port())
+    broker.start()
+    stack = Stack(run, free_block(5), broker.bootstrap)
+    try:
+        stack.up()
+        t0 = time.monotonic()
+        data = asyncio.run(measure(args.profile, broker, stack))
+        data |= {"profile": args.profile, "started": started, "elapsed_s": time.monotonic() - t0,
+                 "machine": f"{platform.node()} {os.cpu_count()} CPUs, load average {os.getloadavg()}",
+                 "note": args.note}
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "run.partial.json").write_text(json.dumps(data, default=str))  # kept if the summary fails
+        data["ratios"] = report.ratios(data)
+        report.write(out, data)
+        (out / "run.partial.json").unlink()
+        print((out / "summary.md").read_text())
+    finally:
+        stack.down()
+        broker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

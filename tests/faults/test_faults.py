@@ -1,0 +1,84 @@
+"""Crash, restart and pause each part of the system during a numbered load; nothing is lost
+or duplicated, every sharing decision is audited once, and the audit log verifies."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+
+import faust
+import pytest
+
+from bench.harness.checker import check
+from bench.harness.lag import LagProbe
+from bench.harness.lio_driver import decide
+from bench.harness.load import SOURCE, LoadResult, bulk_load
+from bench.harness.stack import SERVICES
+from services.intake.domain.signal import signal_id_for
+
+from .conftest import RESULTS
+
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
+
+SIGNALS = int(os.environ.get("KNOOPPUNT_FAULT_SIGNALS", "3000"))
+DECISIONS = int(os.environ.get("KNOOPPUNT_FAULT_DECISIONS", "5"))
+PAUSED = os.environ.get("KNOOPPUNT_FAULT_PAUSED", "registration")
+SCENARIOS = [("sigkill", s) for s in SERVICES] + [("broker-kill9", "kafka"), ("sigstop", PAUSED)]
+
+
+async def _fault(system: dict, kind: str, target: str) -> float:
+    """Apply the fault and bring the part back; returns seconds until it serves again."""
+    stack, broker = system["stack"], system["broker"]
+    if kind == "sigkill":
+        stack.signal(target, signal.SIGKILL)
+        await asyncio.sleep(1.0)  # clients see UNAVAILABLE for a moment
+        return await asyncio.to_thread(stack.start_service, target)
+    if kind == "broker-kill9":
+        broker.kill9()
+        await asyncio.sleep(2.0)
+        return await asyncio.to_thread(broker.start)
+    # Past the consumer session timeout: the group evicts the paused member meanwhile.
+    pause_s = faust.App("probe").conf.broker_session_timeout + 5
+    stack.signal(target, signal.SIGSTOP)
+    await asyncio.sleep(pause_s)
+    t0 = time.monotonic()
+    stack.signal(target, signal.SIGCONT)
+    return time.monotonic() - t0
+
+
+@pytest.mark.parametrize(("kind", "target"), SCENARIOS, ids=[f"{k}-{t}" for k, t in SCENARIOS])
+async def test_fault(system: dict, kind: str, target: str) -> None:
+    stack = system["stack"]
+    run_id = f"f{int(time.time())}-{kind}-{target}"
+    # 1. A numbered load; the fault comes when a third of it was acknowledged.
+    third, progress = asyncio.Event(), LoadResult()
+    load = asyncio.create_task(bulk_load(stack.endpoint("intake"), run_id, SIGNALS, batch=100, concurrency=2,
+                                         progress=third, progress_at=SIGNALS // 3, result=progress))
+    await asyncio.wait({load, asyncio.create_task(third.wait())}, return_when=asyncio.FIRST_COMPLETED)
+    # 2. Sharing decisions in the LIO during the load, about signals already acknowledged.
+    early = [sid for _, sid in sorted(progress.acked.items())][:DECISIONS]
+    decisions = asyncio.create_task(decide(stack.endpoint("lio"), early))
+    # 3. The fault, and the part brought back.
+    t_fault = time.monotonic()
+    restart_s = await _fault(system, kind, target)
+    result = await load
+    decided = await decisions
+    # 4. Recovery: until every consumer group has caught up.
+    probe = LagProbe(system["broker"].bootstrap)
+    try:
+        waited = await asyncio.to_thread(probe.wait_zero, float(os.environ.get("KNOOPPUNT_FAULT_RECOVERY_S", "240")))
+    finally:
+        probe.close()
+    recovery_s = None if waited is None else round(time.monotonic() - t_fault, 1)
+    # 5. The invariants, from the topics themselves.
+    all_ids = {signal_id_for(SOURCE, f"{run_id}-{i}") for i in range(SIGNALS)}
+    verdict = await check(system["broker"].bootstrap, result.acked, all_ids, decided)
+    RESULTS.append({"scenario": f"{kind}-{target}", "instances": system["instances"], "acknowledged": len(result.acked),
+                    "failures": dict(result.failures), "restart_s": round(restart_s, 1), "recovery_s": recovery_s,
+                    "ok": verdict.ok and recovery_s is not None, "problems": verdict.problems, **verdict.figures})
+    assert recovery_s is not None, f"consumer lag did not return to zero within 300 s: {probe.last}"
+    assert len(result.acked) == SIGNALS, "the load did not get every signal acknowledged"
+    assert verdict.ok, verdict.problems
+
