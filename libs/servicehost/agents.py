@@ -52,3 +52,41 @@ async def consume(
                           error=repr(exc), retry_in_s=backoff)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+async def consume_batches(
+    stream: Any,
+    types: EventTypes,
+    handle_batch: Callable[[list[Envelope]], Awaitable[None]],
+    *,
+    ready: asyncio.Event,
+    topic: str,
+    max_events: int = 500,
+    within_s: float = 0.02,
+) -> None:
+    """Like ``consume``, for handlers that publish many results at once: events come in
+    batches (in order), and a failing batch is retried whole. Offsets are committed only after
+    the handler returned, so a crash mid-batch redelivers it."""
+    await ready.wait()
+    async for events in stream.take_events(max_events, within=within_s):
+        envelopes = []
+        for event in events:
+            message = event.message
+            if header(message.headers, "ce_type") not in types:
+                continue
+            try:
+                envelopes.append(types.decode(message.headers, message.value))
+            except EnvelopeError as exc:
+                log.error("unreadable_event_skipped", topic=topic, partition=message.partition, offset=message.offset,
+                          error=str(exc))
+        backoff = 0.5
+        while envelopes:
+            try:
+                await handle_batch(envelopes)
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 (any failure: retry the batch, never skip)
+                log.error("batch_handling_failed", topic=topic, events=len(envelopes), error=repr(exc), retry_in_s=backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_S)

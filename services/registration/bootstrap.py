@@ -30,7 +30,13 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/registration")
     keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
                          bytes.fromhex(settings.master_key.get_secret_value()))
-    handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC))
+    async def recover() -> None:
+        register.reset()
+        await rebuild_register(settings.kafka_bootstrap_servers, register)
+        log.warning("register_rebuilt_after_failed_batch", signals=len(register.entries))
+
+    handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC),
+                                    recover=recover)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
         registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
 
@@ -17,10 +18,41 @@ class RegistrationLog(Protocol):
 
 
 class RegisterReceivedSignal:
-    def __init__(self, register: Register, log: RegistrationLog, clock: Callable[[], datetime]) -> None:
+    def __init__(self, register: Register, log: RegistrationLog, clock: Callable[[], datetime],
+                 recover: Callable[[], Awaitable[None]] | None = None) -> None:
         self._register = register
         self._log = log
         self._clock = clock
+        # Rebuilds the register from the topic; used when a batch failed half-way.
+        self._recover = recover
+
+    async def batch(self, items: list[tuple[ReceivedSignal, str]]) -> list[Registration]:
+        """Register many received signals with one round of broker acknowledgements.
+
+        Decisions are taken in order and folded at once, so that each sees the ones before it
+        (numbers, dossiers); then all are published concurrently (order per partition holds).
+        If any publish fails, the register is rebuilt from the topic before the error goes up:
+        what was published is known again, what was not will be decided anew on the retry, so
+        nothing is skipped and nothing is registered twice.
+        """
+        now = self._clock()
+        decided: list[tuple[Registration, str]] = []
+        known: list[tuple[Registration, str]] = []
+        for received, traceparent in items:
+            registration = decide_registration(self._register, received, now)
+            if registration is None:
+                known.append((self._register.entries[received.signal_id].registration, traceparent))
+                continue
+            self._register.apply_registration(registration)
+            decided.append((registration, traceparent))
+        try:
+            await asyncio.gather(*(self._log.append(r, tp) for r, tp in decided))
+            await asyncio.gather(*(self._log.announce_filing(r, tp) for r, tp in decided + known))
+        except BaseException:
+            if self._recover is not None and decided:
+                await self._recover()
+            raise
+        return [r for r, _ in decided]
 
     async def __call__(self, received: ReceivedSignal, traceparent: str) -> Registration | None:
         registration = decide_registration(self._register, received, self._clock())

@@ -114,6 +114,10 @@ class Register:
             stats.signal_ids.add(reg.signal_id)
         return True
 
+    def reset(self) -> None:
+        """Empty the register (before a rebuild from the topics)."""
+        self.__init__()
+
     def forget_subject(self, key: str, erased_at: datetime) -> None:
         """A subject's key was erased: it is no longer known (idempotent)."""
         self.erased_subjects[key] = max(erased_at, self.erased_subjects.get(key, erased_at))

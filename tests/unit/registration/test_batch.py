@@ -1,0 +1,67 @@
+"""Registering a batch: one round of acknowledgements, numbers in order, and a failure half-way
+recovers to exactly what was published (nothing skipped, nothing registered twice)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from services.registration.application.registering import RegisterReceivedSignal
+from services.registration.domain.register import ReceivedSignal, Register, Registration, Subject
+
+T0 = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def received(signal_id: str) -> ReceivedSignal:
+    return ReceivedSignal(event_id=f"ev-{signal_id}", signal_id=signal_id, channel=1, source="s", received_at=T0,
+                          themes=(1,), subjects=(Subject(kind=1, key=f"pc:{signal_id}"),), description="d")
+
+
+class Topic:
+    """An in-memory signals.registered that can fail the n-th append."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.published: list[Registration] = []
+        self.fail_at = fail_at
+        self.calls = 0
+
+    async def append(self, registration: Registration, traceparent: str) -> None:
+        self.calls += 1
+        call = self.calls
+        await asyncio.sleep(0)
+        if self.fail_at is not None and call == self.fail_at:
+            raise RuntimeError("broker went away")
+        self.published.append(registration)
+
+    async def announce_filing(self, registration: Registration, traceparent: str) -> None:
+        await asyncio.sleep(0)
+
+
+def handler(register: Register, topic: Topic) -> RegisterReceivedSignal:
+    async def recover() -> None:  # what the service does: rebuild from the topic
+        register.reset()
+        for r in topic.published:
+            register.apply_registration(r)
+
+    return RegisterReceivedSignal(register, topic, clock=lambda: T0, recover=recover)
+
+
+async def test_a_batch_is_numbered_in_order_and_duplicates_within_it_are_harmless() -> None:
+    register, topic = Register(), Topic()
+    done = await handler(register, topic).batch([(received(s), "") for s in ("a", "b", "a", "c")])
+    assert [r.registration_number for r in done] == ["2026-000001", "2026-000002", "2026-000003"]
+    assert [r.signal_id for r in topic.published] == ["a", "b", "c"]
+
+
+async def test_a_failure_half_way_recovers_to_what_was_published_and_the_retry_completes() -> None:
+    register, topic = Register(), Topic(fail_at=2)
+    handle = handler(register, topic)
+    batch = [(received(s), "") for s in ("a", "b", "c")]
+    with pytest.raises(RuntimeError):
+        await handle.batch(batch)
+    assert set(register.entries) == {r.signal_id for r in topic.published} == {"a", "c"}
+    await handle.batch(batch)  # the agent's retry
+    assert sorted(r.signal_id for r in topic.published) == ["a", "b", "c"]
+    assert len({r.registration_number for r in topic.published}) == 3
