@@ -39,6 +39,8 @@ async def erase_person(bootstrap: str, person: str, reason: str, actor: sharing_
     await publisher.start()
     try:
         eraser = Eraser(publisher, keys, actor)
+        # A new request about a person is a new erasure, even if they were erased before.
+        logged = logged - {person}
         return [f"{await eraser.erase(e, logged, now, reason):9} {e.key_id.split(':')[0]} data of {e.registration_number}"
                 for e in expiries]
     finally:

@@ -57,7 +57,8 @@ def intake(bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: A
 
 
 def _submit(channel: grpc.Channel) -> grpc.StatusCode:
-    request = intake_pb2.SubmitSignalRequest(signal=intake_pb2.SignalSubmission(source="x"))  # invalid on purpose
+    # Its own source name, but otherwise invalid on purpose: refused on content, past authorization.
+    request = intake_pb2.SubmitSignalRequest(signal=intake_pb2.SignalSubmission(source="energieleverancier"))
     try:
         intake_pb2_grpc.IntakeServiceStub(channel).SubmitSignal(request, timeout=5)
         return grpc.StatusCode.OK
@@ -117,3 +118,12 @@ def test_expired_certificate_is_refused(intake) -> None:  # noqa: ANN001
     key, cert = _credentials(ca_key, ca_cert, "source:energieleverancier")
     with grpc.secure_channel(target, grpc.ssl_channel_credentials((certs / "ca.pem").read_bytes(), key, cert)) as ch:
         assert _submit(ch) == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_source_may_only_submit_under_its_own_name(intake) -> None:  # noqa: ANN001
+    target, certs = intake
+    other = intake_pb2.SubmitSignalRequest(signal=intake_pb2.SignalSubmission(source="meldpunt-schoon-heel-veilig"))
+    with grpc.secure_channel(target, channel_credentials(certs, "source:energieleverancier")) as ch:
+        with pytest.raises(grpc.RpcError) as denied:
+            intake_pb2_grpc.IntakeServiceStub(ch).SubmitSignal(other, timeout=5)
+    assert denied.value.code() == grpc.StatusCode.PERMISSION_DENIED and "may not submit as source" in denied.value.details()

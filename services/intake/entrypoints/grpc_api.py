@@ -19,6 +19,7 @@ import structlog
 from google.protobuf.message import DecodeError
 
 from cloudevents_kafka.kafka import PublishUnavailable
+from grpc_security import caller_identity
 from grpc_errors import bad_request
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from services.intake.adapters.edge_rules import EdgeRules
@@ -97,15 +98,31 @@ def _deadline_guard(context: grpc.aio.ServicerContext) -> Callable[[], bool]:
     return may_publish
 
 
+class IdentityMismatch(Exception):
+    """The submission names a source other than the caller's certificate."""
+
+
+def _source_of(identity: str | None) -> str | None:
+    """The source a certificate identity may submit as: ``source:X`` and ``partner:X`` -> X."""
+    if identity is None:
+        return None
+    kind, _, name = identity.partition(":")
+    return name if kind in ("source", "partner") else None
+
+
 class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
     def __init__(self, submit: SubmitSignal, rules: EdgeRules) -> None:
         self._submit = submit
         self._rules = rules
 
-    async def _one(self, request, may_publish: Callable[[], bool]) -> Receipt | Refused | Forbidden:  # noqa: ANN001
-        """Check and submit one request message; raises PublishUnavailable/DeadlineExceeded."""
+    async def _one(self, request, may_publish: Callable[[], bool], identity: str | None = None):  # noqa: ANN001, ANN202
+        """Check and submit one request message; raises PublishUnavailable/DeadlineExceeded,
+        and IdentityMismatch when an authenticated caller submits under another source's name."""
         if request is UNDECODABLE:
             return Refused(problems=(_UNDECODABLE_PROBLEM,))
+        allowed = _source_of(identity)
+        if identity is not None and request.signal.source and request.signal.source != allowed:
+            raise IdentityMismatch(f"{identity} may not submit as source {request.signal.source!r}")
         if request.ByteSize() > MAX_SIGNAL_BYTES:
             return Refused(problems=(FieldProblem(field="signal", description=f"at most {MAX_SIGNAL_BYTES} bytes per signal"),))
         problems = self._rules.problems(request)
@@ -115,7 +132,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
 
     async def SubmitSignal(self, request: intake_pb2.SubmitSignalRequest, context: grpc.aio.ServicerContext):
         try:
-            result = await self._one(request, _deadline_guard(context))
+            result = await self._one(request, _deadline_guard(context), caller_identity(context))
+        except IdentityMismatch as exc:
+            await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
         except PublishUnavailable as exc:
             log.warning("publish_unavailable", error=str(exc))
             await context.abort(grpc.StatusCode.UNAVAILABLE, "Kafka is unavailable; the signal was not accepted, retry safely")
@@ -132,6 +151,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         receipts: list[intake_pb2.Receipt] = []
         pending: list[tuple[int, asyncio.Future]] = []
         may_publish = _deadline_guard(context)
+        identity = caller_identity(context)
         index = 0
 
         async def drain() -> None:
@@ -145,6 +165,8 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                             f"Kafka is unavailable at signal {position}; signals before it were accepted, "
                             "resubmit the whole batch safely",
                         )
+                    except IdentityMismatch as exc:
+                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"signals[{position}]: {exc}")
                     except DeadlineExceeded:
                         await context.abort(
                             grpc.StatusCode.DEADLINE_EXCEEDED,
@@ -170,7 +192,7 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
                     grpc.StatusCode.RESOURCE_EXHAUSTED,
                     f"at most {MAX_SIGNALS_PER_STREAM} signals per stream; split the batch",
                 )
-            pending.append((index, asyncio.ensure_future(self._one(request, may_publish))))
+            pending.append((index, asyncio.ensure_future(self._one(request, may_publish, identity))))
             index += 1
             if len(pending) >= BULK_WINDOW:
                 await drain()

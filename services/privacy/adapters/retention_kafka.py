@@ -61,7 +61,11 @@ class Eraser:
             # A person is erased even without a key of their own: the erasure makes them
             # unknown to hit/no-hit, and that is a fact the audit log must hold.
             event = privacy_events.DataErased(
-                erasure_id=str(uuid.uuid5(_NAMESPACE, expiry.key_id)), key_id=expiry.key_id,
+                # A signal key is erased once; a person can be erased again later (new signals about
+                # them since), so a person's erasure id includes its time.
+                erasure_id=str(uuid.uuid5(_NAMESPACE, expiry.key_id if not expiry.key_id.startswith("person:")
+                                          else f"{expiry.key_id}@{now.isoformat()}")),
+                key_id=expiry.key_id,
                 data_categories=list(expiry.data_categories), signal_id=expiry.signal_id,
                 registration_number=expiry.registration_number, retention_rule=expiry.rule, reason=reason,
                 erased_by=self._actor, erased_at=to_timestamp(now),
