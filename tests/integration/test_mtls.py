@@ -7,22 +7,17 @@ expired one never gets past the TLS handshake.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from grpc_security import channel_credentials
-from grpc_security.devca import issue, load_ca, make_ca, write_all
+from grpc_security.devca import issue, load_ca, make_ca
 from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
-from tests.conftest import ROOT, free_port
+from tests.integration.tls_service import tls_service
 
 IDENTITIES = ["source:energieleverancier", "partner:belastingdienst", "operator:beheer"]
 
@@ -30,30 +25,8 @@ IDENTITIES = ["source:energieleverancier", "partner:belastingdienst", "operator:
 @pytest.fixture(scope="module")
 def intake(bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     certs = tmp_path_factory.mktemp("certs")
-    write_all(certs, IDENTITIES, services=("intake",))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "KNOOPPUNT_ALLOW_INSECURE_DEV"}
-    env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, GRPC_PORT=str(port), TLS_CERT_DIR=str(certs), TLS_SERVER_NAME="intake",
-               PSEUDONYM_KEY="test-key", DATA_DIR=str(certs / "data"), LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-m", "services.intake"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    target = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with grpc.secure_channel(target, channel_credentials(certs, "operator:beheer")) as ch:
-                status = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status
-                if status == health_pb2.HealthCheckResponse.SERVING:
-                    break
-        except grpc.RpcError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"intake with TLS did not start:\n{proc.stdout.read().decode()[-3000:]}")
-        time.sleep(0.3)
-    yield target, certs
-    proc.terminate()
-    proc.wait(timeout=30)
+    with tls_service("intake", IDENTITIES, bootstrap, certs) as target:
+        yield target, certs
 
 
 def _submit(channel: grpc.Channel) -> grpc.StatusCode:

@@ -3,23 +3,17 @@ purpose, and logs each read (who, which method, why, which ids) before answering
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 import uuid
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cloudevents_kafka import EventTypes
 from cloudevents_kafka.kafka import replay
 from grpc_security import channel_credentials
-from grpc_security.devca import write_all
 from knooppunt.privacy.v1 import events_pb2 as privacy_events
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
-from tests.conftest import ROOT, free_port
+from tests.integration.tls_service import tls_service
 from topic_catalog import PRIVACY_READS
 
 pytestmark = pytest.mark.kafka
@@ -28,29 +22,8 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture(scope="module")
 def registration(bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     certs = tmp_path_factory.mktemp("certs")
-    write_all(certs, ["lio:member", "operator:beheer"], services=("registration",))
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "KNOOPPUNT_ALLOW_INSECURE_DEV"}
-    env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, GRPC_PORT=str(port), TLS_CERT_DIR=str(certs),
-               TLS_SERVER_NAME="registration", DATA_DIR=str(certs / "data"), LOG_LEVEL="WARNING")
-    proc = subprocess.Popen([sys.executable, "-m", "services.registration"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    target = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            with grpc.secure_channel(target, channel_credentials(certs, "operator:beheer")) as ch:
-                if health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=2).status == 1:
-                    break
-        except grpc.RpcError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            pytest.fail(f"registration did not start:\n{proc.stdout.read().decode()[-3000:]}")
-        time.sleep(0.3)
-    yield target, certs
-    proc.terminate()
-    proc.wait(timeout=30)
+    with tls_service("registration", ["lio:member"], bootstrap, certs) as target:
+        yield target, certs
 
 
 async def test_reads_need_a_purpose_and_are_logged(registration, bootstrap: str) -> None:  # noqa: ANN001
