@@ -16,7 +16,7 @@ import grpc
 from bench.harness.lag import LagProbe
 from bench.harness.load import SOURCE, bulk_load, open_loop
 from bench.harness.stack import Stack
-from bench.harness.topics import read_topic
+from cloudevents_kafka.kafka import replay_raw
 from cloudevents_kafka.kafka import replay_raw
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from knooppunt.registration.v1.events_pb2 import SignalRegistered
@@ -30,7 +30,7 @@ REGISTERED = "nl.knooppunt.registration.signal_registered.v1"
 async def registered_times(bootstrap: str) -> dict[str, float]:
     """signal id -> record timestamp (s) of its first SignalRegistered."""
     times: dict[str, float] = {}
-    async for r in read_topic(bootstrap, "signals.registered"):
+    async for r in replay_raw(bootstrap, ["signals.registered"]):
         if dict(r.headers).get("ce_type") == REGISTERED.encode():
             times.setdefault(SignalRegistered.FromString(r.value).signal_id, r.timestamp / 1000)
     return times

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,17 @@ def dev_setting(name: str) -> str:
 # Services started by tests use the development keys, as the local stack does.
 for _name in ("PSEUDONYM_KEY", "MASTER_KEY"):
     os.environ.setdefault(_name, dev_setting(_name))
+
+
+def eventually(probe, what: str = "condition", timeout_s: float = 60.0, interval_s: float = 0.2):  # noqa: ANN001, ANN201
+    """Poll ``probe`` until it returns something truthy, and return that; fail after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if result := probe():
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
+        time.sleep(interval_s)
 
 
 def free_port() -> int:

@@ -12,11 +12,11 @@ import time
 from datetime import UTC, datetime
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
 from knooppunt.sharing.v1 import sharing_pb2
+from prototime import to_timestamp
 
 CHAIR = sharing_pb2.Actor(person_id="mw-0042", role="lio-chair", organisation="gemeente-maassluis")
 # A quorate internal meeting (GSO): the chair and two members (services/lio/meeting_forms.toml).
@@ -54,8 +54,7 @@ async def decide(target: str, signal_ids: list[str], timeout_s: float = 180.0) -
     decided: dict[str, str] = {}
     async with grpc.aio.insecure_channel(target) as channel:
         lio = lio_pb2_grpc.LioServiceStub(channel)
-        now = Timestamp()
-        now.FromDatetime(datetime.now(UTC))
+        now = to_timestamp(datetime.now(UTC))
         meeting = await _retry(lambda: lio.ScheduleMeeting(lio_pb2.ScheduleMeetingRequest(
             scheduled_for=now, form="gso", chair=CHAIR), timeout=10, wait_for_ready=True), timeout_s)
         for person in PRESENT:

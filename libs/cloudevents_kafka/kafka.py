@@ -85,6 +85,8 @@ class ReplayedRecord:
     key: bytes | None
     value: bytes | None
     headers: Headers
+    # The record's CreateTime (ms since the epoch), as the producer set it.
+    timestamp: int = 0
 
 
 async def replay_raw(bootstrap: str, topics: list[str]) -> AsyncIterator[ReplayedRecord]:
@@ -119,7 +121,7 @@ async def replay_raw(bootstrap: str, topics: list[str]) -> AsyncIterator[Replaye
                 for r in records:
                     if r.offset >= end[tp]:
                         break
-                    yield ReplayedRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
+                    yield ReplayedRecord(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers), r.timestamp)
                 if await consumer.position(tp) >= end[tp]:
                     remaining.discard(tp)
             await asyncio.sleep(0)

@@ -27,6 +27,7 @@ from knooppunt.lio.v1 import lio_pb2
 from knooppunt.registration.v1 import registration_pb2
 from knooppunt.sharing.v1 import sharing_pb2
 from knooppunt.signal.v1 import signal_pb2
+from tests.conftest import eventually
 from tests.e2e.clients import stub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
@@ -39,13 +40,6 @@ def ts(dt: datetime) -> Timestamp:
     return t
 
 
-def eventually(probe, what: str, timeout_s: float = 60.0):  # noqa: ANN001, ANN201
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if (result := probe()):
-            return result
-        time.sleep(0.2)
-    pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
 
 
 def stubs(stack: dict) -> dict:

@@ -7,7 +7,6 @@ and on the validity of the whole chain.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,31 +23,23 @@ from knooppunt.audit.v1.events_pb2 import ENTRY_KIND_LIO_DECISION, ENTRY_KIND_RE
 from topic_catalog import LIO_DECISIONS, REFERRAL_EVENTS
 from tests.unit.audit.factories import decision, issued
 
+from tests.conftest import eventually, free_port
+
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def _until(check, timeout: float = 60.0, what: str = "condition"):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
+
+def until(probe, what: str = "condition", timeout_s: float = 60.0):  # noqa: ANN001, ANN201
+    return eventually(probe, what, timeout_s)
 
 
 @pytest.fixture(scope="module")
 def audit_service():
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "GRPC_PORT": str(port), "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen([sys.executable, "-m", "services.audit"], cwd=ROOT, env=env)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -62,7 +53,7 @@ def audit_service():
             return False
 
     try:
-        _until(serving, what="audit service SERVING")
+        until(serving, what="audit service SERVING")
         yield audit_pb2_grpc.AuditServiceStub(channel)
     finally:
         channel.close()
@@ -89,7 +80,7 @@ async def test_events_become_chained_entries_once_and_the_cli_verifies_the_log(a
                                 event_id=str(uuid.uuid4()))
         ref = issued(signal_id)
         await publisher.publish(REFERRAL_EVENTS.name, ref.referral.referral_id, ref, event_id=str(uuid.uuid4()))
-        found = _until(lambda: len(_entries(stub, signal_id)) >= 2 and _entries(stub, signal_id), what="two entries")
+        found = until(lambda: len(_entries(stub, signal_id)) >= 2 and _entries(stub, signal_id), what="two entries")
         assert sorted(e.kind for e in found) == [ENTRY_KIND_LIO_DECISION, ENTRY_KIND_REFERRAL_ISSUED]
 
         # The same event delivered twice, then a marker on the same partition (same key):
@@ -100,7 +91,7 @@ async def test_events_become_chained_entries_once_and_the_cli_verifies_the_log(a
         await publisher.publish(LIO_DECISIONS.name, signal_id, twice, event_id=twice_id)
         marker_id = str(uuid.uuid4())
         await publisher.publish(LIO_DECISIONS.name, signal_id, decision(signal_id), event_id=marker_id)
-        _until(lambda: any(e.source_event_id == marker_id for e in _entries(stub, signal_id)), what="marker entry")
+        until(lambda: any(e.source_event_id == marker_id for e in _entries(stub, signal_id)), what="marker entry")
         assert [e.source_event_id for e in _entries(stub, signal_id)].count(twice_id) == 1
     finally:
         await publisher.stop()

@@ -12,7 +12,6 @@ import dataclasses
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -33,33 +32,25 @@ from tests.unit.audit.test_register_and_ldv import checked, feedback
 from topic_catalog import TopicSpec
 from topic_catalog.ensure import ensure_topics
 
+from tests.conftest import eventually, free_port
+
 pytestmark = pytest.mark.kafka
 ROOT = Path(__file__).resolve().parents[2]
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 N_EVENTS = 300
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
-
-def _until(check, timeout: float = 90.0, what: str = "condition"):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 def _read(topic: str) -> list:
     async def go() -> list:
         return [r async for r in replay_raw(BOOTSTRAP, [topic])]
     return asyncio.run(go())
+
+
+def until(probe, what: str = "condition", timeout_s: float = 90.0):  # noqa: ANN001, ANN201
+    return eventually(probe, what, timeout_s)
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +67,7 @@ def iso(tmp_path_factory):  # noqa: ANN001, ANN201
     ensure_topics(BOOTSTRAP, 1, tuple(topics.values()))
     priv, pub = tmp / "audit-signing.key", tmp / "audit.pub"
     assert cli.main(["keygen", "--private-key", str(priv), "--public-key", str(pub), "--name", "knooppunt.test/audit"]) == 0
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, **{k: v.name for k, v in topics.items()},
            "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "GRPC_PORT": str(port), "LOG_LEVEL": "WARNING",
            "KNOOPPUNT_ALLOW_INSECURE_DEV": "1", "DATA_DIR": str(tmp / "data"), "AUDIT_APP_ID": f"test-audit-{tag}",
@@ -140,14 +131,14 @@ def test_kill_9_during_a_load_of_decisions_loses_and_duplicates_nothing(iso, cap
     proc = _start(iso)
     asyncio.run(publish(events[: N_EVENTS // 2]))
     # Kill it while it is appending: some entries are logged, others not yet.
-    _until(lambda: len(_read(log_topic)) >= 40, what="the service to log entries")
+    until(lambda: len(_read(log_topic)) >= 40, what="the service to log entries")
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     logged_at_kill = len(_read(log_topic))
     # More decisions arrive while it is down, and some are delivered twice.
     asyncio.run(publish(events[N_EVENTS // 2 :] + events[:20]))
     _start(iso)
-    _until(lambda: len(_read(log_topic)) >= N_EVENTS, timeout=180, what=f"{N_EVENTS} entries after restart")
+    until(lambda: len(_read(log_topic)) >= N_EVENTS, timeout_s=180, what=f"{N_EVENTS} entries after restart")
     time.sleep(3)  # redeliveries after the restart must not add anything
     records = _read(log_topic)
     entries = [AuditEntry.FromString(r.value) for r in records]
@@ -157,7 +148,7 @@ def test_kill_9_during_a_load_of_decisions_loses_and_duplicates_nothing(iso, cap
     assert sorted(e.source_event_id for e in entries) == sorted(eid for _, eid, _ in events)
     # Wait for a checkpoint over the whole log, then verify as an auditor would.
     cp_topic = iso["topics"]["AUDIT_CHECKPOINT_TOPIC"]
-    _until(lambda: any(r.value.split(b"\n")[1] == str(N_EVENTS).encode() for r in _read(cp_topic)),
+    until(lambda: any(r.value.split(b"\n")[1] == str(N_EVENTS).encode() for r in _read(cp_topic)),
            what="a checkpoint over the whole log")
     rc, out = _verify(iso, log_topic, cp_topic, capsys)
     assert rc == 0, out

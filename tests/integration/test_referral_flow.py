@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from knooppunt.sharing.v1 import sharing_pb2
 from knooppunt.signal.v1 import signal_pb2
 from services.referral.domain.package import referral_id_for
 
+from tests.conftest import free_port
+
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
@@ -38,11 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 PURPOSE = "integrale aanpak ondermijning"
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 async def eventually(check: Callable[[], Awaitable], timeout: float = 90.0, what: str = "condition"):  # noqa: ANN201
@@ -75,7 +71,7 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture
 def running(tmp_path: Path):  # noqa: ANN201
-    port = _free_port()
+    port = free_port()
     env = {"KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP, "GRPC_PORT": str(port), "LOG_LEVEL": "INFO"}
     # cwd in tmp_path: Faust keeps its local data directory there, not in the repository.
     service = _start(["services.referral"], env, tmp_path, tmp_path / "referral.log")

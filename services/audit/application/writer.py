@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Protocol
 
 import structlog
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from cloudevents_kafka import Envelope
 from knooppunt.audit.v1.events_pb2 import AuditEntry
+from prototime import to_timestamp
 from services.audit.domain.chain import ChainState
 from services.audit.domain.entries import entry_for
 from services.audit.domain.register import ProcessingRegister
@@ -85,7 +85,7 @@ class AuditLog:
             entry.CopyFrom(draft)
             entry.sequence = self.state.next_sequence
             entry.previous_chain_hash = self.state.head.hex()
-            entry.recorded_at.CopyFrom(_timestamp(self._clock()))
+            entry.recorded_at.CopyFrom(to_timestamp(self._clock()))
             try:
                 position, value = await self._store.write(entry)
             except BaseException:
@@ -104,8 +104,3 @@ class AuditLog:
             self.on_appended()
         return entry
 
-
-def _timestamp(when: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(when)
-    return t
