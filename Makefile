@@ -40,7 +40,16 @@ $(STAMP): pyproject.toml constraints.txt
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
-install: $(STAMP) ## Create .venv with every pinned dependency
+# The Strimzi CRD schema check runs on node; its packages are pinned by package-lock.json.
+SCHEMA_CHECK := deploy/k8s/schema-check
+NODE_STAMP := $(SCHEMA_CHECK)/node_modules/.installed
+
+$(NODE_STAMP): $(SCHEMA_CHECK)/package-lock.json
+	@command -v npm >/dev/null || { echo "node and npm are required (the Strimzi CRD schema check in $(SCHEMA_CHECK))"; exit 1; }
+	cd $(SCHEMA_CHECK) && npm ci --silent --no-audit --no-fund
+	touch $@
+
+install: $(STAMP) $(NODE_STAMP) ## Create .venv with every pinned dependency (and the pinned node packages of the schema check)
 
 proto: $(STAMP) ## Generate Python code and .pyi stubs from protos/ into gen/
 	$(PY) scripts/gen_protos.py
@@ -77,7 +86,7 @@ status: ## Show which processes run
 logs: ## Follow every service log
 	tail -n 20 -F $(RUN)/logs/*.log
 
-test: proto ## Every test (unit, integration, e2e) on a fresh real broker; what CI runs
+test: proto $(NODE_STAMP) ## Every test (unit, integration, e2e) on a fresh real broker; what CI runs
 	@set -euo pipefail; \
 	broker() { KNOOPPUNT_RUN=$(TEST_RUN) KAFKA_PORT=$(TEST_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) PYTHON=$(PY) bash deploy/kafka/kafka.sh "$$@"; }; \
 	broker clean >/dev/null; \
@@ -87,7 +96,7 @@ test: proto ## Every test (unit, integration, e2e) on a fresh real broker; what 
 	KNOOPPUNT_TEST_RUN=$(TEST_RUN) KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:$(TEST_KAFKA_PORT) \
 	  $(PY) -m pytest tests/unit tests/integration tests/e2e -ra -p no:cacheprovider $(PYTEST_ARGS)
 
-test-unit: proto ## Unit and contract tests only (no broker)
+test-unit: proto $(NODE_STAMP) ## Unit and contract tests only (no broker)
 	$(PY) -m pytest tests/unit -q -p no:cacheprovider $(PYTEST_ARGS)
 
 test-integration: ## Integration tests (broker must run: make test-broker-up)
@@ -112,4 +121,4 @@ grpcurl: ## Install grpcurl (a generic gRPC client) into .venv/bin with Go
 	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3
 
 clean: down ## Stop everything and delete run data, generated code and .venv
-	rm -rf $(RUN) gen $(VENV)
+	rm -rf $(RUN) gen $(VENV) $(SCHEMA_CHECK)/node_modules

@@ -1,11 +1,15 @@
 """deploy/k8s validates: standard kinds against the Kubernetes JSON schemas shipped offline by
-kubernetes-validate; Strimzi CRs against the structure we rely on (the Strimzi CRD OpenAPI
-schemas are not on a registry we can reach, see docs/adr/0010); KafkaTopic CRs equal the
+kubernetes-validate; Strimzi CRs against the Strimzi CRD schemas (compiled by the npm package
+@kubernetes-models/strimzi-kafka-operator, run with node, see deploy/k8s/schema-check) and
+against the values we rely on (RF 3, min.insync.replicas 2, ...); KafkaTopic CRs equal the
 generator's output from the topic catalogue."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -63,6 +67,35 @@ _STRIMZI_SCHEMAS = {
 def test_strimzi_resources_have_the_structure_we_rely_on(path: str, doc: dict) -> None:
     assert doc["apiVersion"] == "kafka.strimzi.io/v1beta2"
     jsonschema.validate(doc, _STRIMZI_SCHEMAS[doc["kind"]])
+
+
+SCHEMA_CHECK = K8S / "schema-check"
+
+
+def _strimzi_schema_check(docs: list[tuple[str, dict]]) -> subprocess.CompletedProcess:
+    node = shutil.which("node")
+    assert node, "node is required for the Strimzi CRD schema check (see deploy/k8s/schema-check)"
+    assert (SCHEMA_CHECK / "node_modules").is_dir(), "run `make install` (npm ci in deploy/k8s/schema-check)"
+    payload = json.dumps([{"path": p, "doc": d} for p, d in docs])
+    return subprocess.run([node, "check.mjs"], cwd=SCHEMA_CHECK, input=payload, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_strimzi_resources_match_the_strimzi_crd_schemas() -> None:
+    done = _strimzi_schema_check(STRIMZI)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"checked": len(STRIMZI), "bad": 0}
+
+
+def test_strimzi_crd_schema_check_refuses_a_broken_resource() -> None:
+    broken = json.loads(json.dumps(next(d for _, d in STRIMZI if d["kind"] == "Kafka")))
+    broken["spec"]["kafka"]["listeners"][0]["type"] = "no-such-listener-type"
+    pool = json.loads(json.dumps(next(d for _, d in STRIMZI if d["kind"] == "KafkaNodePool")))
+    pool["spec"]["replicas"] = "three"
+    done = _strimzi_schema_check([("broken.yaml", broken), ("pool.yaml", pool)])
+    assert done.returncode == 1
+    assert "listeners/0/type must be equal to one of the allowed values" in done.stdout
+    assert "spec/replicas must be integer" in done.stdout
 
 
 def test_kraft_cluster_of_three() -> None:
