@@ -10,14 +10,14 @@ import structlog
 from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from servicehost import GrpcHost, create_faust_app
-from services.registration.adapters.kafka import DisclosureLog, KafkaRegistrationLog, rebuild_register
+from services.registration.adapters.kafka import DisclosureLog, KafkaRegistrationLog
 from services.registration.application.registering import RegisterReceivedSignal
 from services.registration.domain.register import Register
 from services.registration.entrypoints.grpc_api import RegistrationServicer
 from services.registration.entrypoints.stream import register_agents
 from crypto_shredding.kafka_store import KafkaKeyStore
 from services.registration.adapters.keys import DescriptionOpener
-from services.registration.entrypoints.keys import register_key_agents
+from services.registration.entrypoints.follow import CatchUpGate, GatedRegistration, register_follower
 from services.registration.settings import RegistrationSettings
 from topic_catalog import SUBJECT_KEYS
 
@@ -30,9 +30,11 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/registration")
     keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
                          bytes.fromhex(settings.master_key.get_secret_value()))
+    # The register folds every instance's registrations, decisions, erasures and keys, for ever.
+    follower = register_follower(settings.kafka_bootstrap_servers, register, keys)
+
     async def recover() -> None:
-        register.reset()
-        await rebuild_register(settings.kafka_bootstrap_servers, register)
+        await follower.restart()
         log.warning("register_rebuilt_after_failed_batch", signals=len(register.entries))
 
     handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC),
@@ -46,10 +48,11 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     async def startup() -> None:
         await publisher.start()
         await keys.start()
-        count = await rebuild_register(settings.kafka_bootstrap_servers, register)
+        count = await follower.start()
         log.info("register_rebuilt", events=count, signals=len(register.entries))
 
-    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop, keys.stop])
-    register_agents(app, register, handle, host.ready)
-    register_key_agents(app, register, keys, host.ready)
+    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[follower.stop, publisher.stop, keys.stop])
+    gate = CatchUpGate(follower)
+    gate.connect(app)
+    register_agents(app, register, GatedRegistration(handle, gate), host.ready)
     return app, host

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 
+from cloudevents_kafka.follow import partition_for
 from prototime import from_timestamp as _dt
 from prototime import to_timestamp as ts
 from knooppunt.intake.v1 import events_pb2 as intake_events
@@ -13,6 +14,7 @@ from knooppunt.registration.v1 import events_pb2, registration_pb2
 from knooppunt.signal.v1 import signal_pb2
 from services.registration.domain import register as r
 from services.registration.domain.dossiers import Filing, LinkReason
+from topic_catalog import SIGNALS_RECEIVED
 
 STATUS_TO_PROTO = {
     r.AWAITING: registration_pb2.SIGNAL_STATUS_AWAITING_DELIBERATION,
@@ -33,8 +35,15 @@ def _subjects(keys) -> tuple[r.Subject, ...]:  # noqa: ANN001
     return tuple(r.Subject(kind=k.kind, key=k.key) for k in keys)
 
 
+def segment_of(signal_id: str, partitions: int = SIGNALS_RECEIVED.partitions) -> int:
+    """The signals.received partition of a signal: Kafka's default partitioner (murmur2) over the
+    key, which is how intake places it; registration numbers are segmented by it (ADR 0011)."""
+    return partition_for(signal_id, partitions)
+
+
 def received_from_event(event_id: str, e: intake_events.SignalReceived) -> r.ReceivedSignal:
     return r.ReceivedSignal(
+        segment=segment_of(e.signal_id),
         event_id=event_id, signal_id=e.signal_id, channel=e.channel, source=e.source,
         received_at=_dt(e.received_at), themes=tuple(e.themes), subjects=_subjects(e.subjects),
         description=e.description, observed_at=_dt(e.observed_at) if e.HasField("observed_at") else None,

@@ -6,10 +6,17 @@ company and the addresses it owns end up in one dossier as soon as one signal na
 When a signal links several dossiers they are merged into the oldest, and the signal's filing
 records which were merged.
 
+Several registration instances decide at the same time (ADR 0011), so two of them may each open
+a dossier for a subject the other has not seen yet. The fold therefore also links by subject
+key itself: two dossiers that hold the same key are one, whichever was folded first. The
+dossier that keeps its id is the one with the lowest registration number order; the decision
+recorded in each filing (reasons, merges) is never rewritten.
+
 `decide_filing` is the decision, taken once when a signal is registered and recorded in its
 SignalRegistered event. `Dossiers.apply` folds recorded filings; it is commutative (union-find
-that always keeps the oldest dossier id as root, "latest signal per key" by registration
-number), so a rebuild that reads the partitions in another order reaches the same state.
+that always keeps the oldest dossier id as root, union by shared key, "latest signal per key"
+by registration number order), so a rebuild that reads the partitions in another order, and
+every instance, reaches the same state.
 """
 
 from __future__ import annotations
@@ -39,12 +46,26 @@ def dossier_id_for(registration_number: str) -> str:
     return f"D-{registration_number}"
 
 
-def number_order(registration_number: str) -> tuple[int, int]:
-    year, seq = registration_number.split("-")
-    return int(year), int(seq)
+NumberOrder = tuple[int, int, int, int]
 
 
-def _dossier_order(dossier_id: str) -> tuple[int, int]:
+def number_order(registration_number: str) -> NumberOrder:
+    """A total order over registration numbers: (year, format, sequence, segment).
+
+    ``YYYY-NNNNNN`` (one sequence per year, before numbering was segmented) sorts before
+    ``YYYY-S-NNNNNN`` (segment S) of the same year; segmented numbers sort by sequence, then
+    segment: across segments that approximates registration order, within one it is exact.
+    Raises ValueError for anything else.
+    """
+    parts = registration_number.split("-")
+    if len(parts) == 2 and all(p.isdigit() for p in parts):
+        return int(parts[0]), 0, int(parts[1]), 0
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return int(parts[0]), 1, int(parts[2]), int(parts[1])
+    raise ValueError(f"not a registration number: {registration_number!r}")
+
+
+def _dossier_order(dossier_id: str) -> NumberOrder:
     return number_order(dossier_id.removeprefix("D-"))
 
 
@@ -52,7 +73,7 @@ class Dossiers:
     def __init__(self) -> None:
         self._parent: dict[str, str] = {}
         # subject key -> (registration number order, number, signal id) of the latest signal with it
-        self._latest: dict[str, tuple[tuple[int, int], str, str]] = {}
+        self._latest: dict[str, tuple[NumberOrder, str, str]] = {}
         self._dossier_of_signal: dict[str, str] = {}
 
     def root(self, dossier_id: str) -> str:
@@ -96,7 +117,12 @@ class Dossiers:
         order = number_order(registration_number)
         for _, key in keys:
             current = self._latest.get(key)
-            if current is None or current[0] < order:
+            if current is None:
+                self._latest[key] = (order, registration_number, signal_id)
+                continue
+            # Linked by the key itself, so concurrent decisions converge (see the module docstring).
+            self._union(filing.dossier_id, self._dossier_of_signal[current[2]])
+            if current[0] < order:
                 self._latest[key] = (order, registration_number, signal_id)
 
     def decide_filing(self, registration_number: str, keys: list[tuple[int, str]]) -> Filing:

@@ -3,7 +3,11 @@
 `decide_registration` says what registering a received signal produces (or nothing, when the
 signal is already registered: duplicates are harmless by design). `Register.apply_*` folds
 events into state and is idempotent, so replaying a topic twice gives the same register.
-"""
+
+Numbers are `YYYY-S-NNNNNN`: one contiguous sequence per year and segment, the segment being
+the partition of `signals.received` the signal is in (ADR 0011). Exactly one instance at a time
+processes a partition, so exactly one decides each segment's next number; older registrations
+keep their `YYYY-NNNNNN` numbers."""
 
 from __future__ import annotations
 
@@ -41,6 +45,8 @@ class ReceivedSignal(BaseModel):
     observed_at: datetime | None = None
     # Sealed under the signal's own key (crypto-shredding); the description is then empty.
     sealed_description: bytes = b""
+    # The numbering segment: the signals.received partition the signal is in.
+    segment: int = 0
 
 
 class Registration(BaseModel):
@@ -81,7 +87,12 @@ class SubjectStats:
 class Register:
     def __init__(self) -> None:
         self.entries: dict[str, Entry] = {}
-        self._last_number: dict[int, int] = {}
+        # (year, segment) -> last sequence number; segment -1 for the pre-segment numbers.
+        self._last_number: dict[tuple[int, int], int] = {}
+        # Registrations read back from signals.registered (the rest were decided here and are
+        # not confirmed yet), and statuses decided for signals not folded yet.
+        self.confirmed: set[str] = set()
+        self._pending_status: dict[str, str] = {}
         self.subjects: dict[str, SubjectStats] = {}
         # Person keys erased (crypto-shredding) and when: hit/no-hit answers "not known" for
         # everything registered before the erasure.
@@ -94,17 +105,21 @@ class Register:
     def __contains__(self, signal_id: str) -> bool:
         return signal_id in self.entries
 
-    def next_number(self, year: int) -> str:
-        return f"{year}-{self._last_number.get(year, 0) + 1:06d}"
+    def next_number(self, year: int, segment: int = 0) -> str:
+        return f"{year}-{segment}-{self._last_number.get((year, segment), 0) + 1:06d}"
 
     def apply_registration(self, reg: Registration) -> bool:
         """Fold one SignalRegistered; False when it was already known (a duplicate)."""
         if reg.signal_id in self.entries:
             return False
         self.entries[reg.signal_id] = Entry(reg)
-        year, seq = number_order(reg.registration_number)
-        bisect.insort(self.order, ((year, seq), reg.signal_id))
-        self._last_number[year] = max(self._last_number.get(year, 0), seq)
+        order = number_order(reg.registration_number)
+        bisect.insort(self.order, (order, reg.signal_id))
+        year, segmented, seq, segment = order
+        counter = (year, segment if segmented else -1)
+        self._last_number[counter] = max(self._last_number.get(counter, 0), seq)
+        if (status := self._pending_status.pop(reg.signal_id, None)) is not None:
+            self.entries[reg.signal_id].status = status
         self.dossiers.apply(reg.signal_id, reg.registration_number, [(s.kind, s.key) for s in reg.subjects], reg.filing())
         for s in reg.subjects:
             if (erased := self.erased_subjects.get(s.key)) is not None and reg.registered_at <= erased:
@@ -113,6 +128,20 @@ class Register:
             stats.first_seen = min(stats.first_seen, reg.registered_at)
             stats.signal_ids.add(reg.signal_id)
         return True
+
+    def apply_logged(self, reg: Registration) -> bool:
+        """Fold a registration read back from signals.registered, where the first one per
+        signal counts. False when it contradicts what this instance decided and folded itself
+        (another instance decided the same signal while this one still thought it owned the
+        partition): the caller must then fold the log again from offset 0."""
+        if reg.signal_id in self.confirmed:
+            return True  # a later copy in the log: the first one stands
+        self.confirmed.add(reg.signal_id)
+        entry = self.entries.get(reg.signal_id)
+        if entry is None:
+            self.apply_registration(reg)
+            return True
+        return entry.registration == reg
 
     def reset(self) -> None:
         """Empty the register (before a rebuild from the topics)."""
@@ -135,13 +164,16 @@ class Register:
     def apply_status(self, signal_id: str, status: str) -> None:
         if (entry := self.entries.get(signal_id)) is not None:
             entry.status = status
+        else:
+            # Followed topics are read side by side: a decision may come before its registration.
+            self._pending_status[signal_id] = status
 
 
 def decide_registration(register: Register, received: ReceivedSignal, now: datetime) -> Registration | None:
     """Register a received signal exactly once; None when it is already in the register."""
     if received.signal_id in register:
         return None
-    number = register.next_number(now.year)
+    number = register.next_number(now.year, received.segment)
     return Registration(
         signal_id=received.signal_id,
         registration_number=number,

@@ -51,7 +51,7 @@ def handler(register: Register, topic: Topic) -> RegisterReceivedSignal:
 async def test_a_batch_is_numbered_in_order_and_duplicates_within_it_are_harmless() -> None:
     register, topic = Register(), Topic()
     done = await handler(register, topic).batch([(received(s), "") for s in ("a", "b", "a", "c")])
-    assert [r.registration_number for r in done] == ["2026-000001", "2026-000002", "2026-000003"]
+    assert [r.registration_number for r in done] == ["2026-0-000001", "2026-0-000002", "2026-0-000003"]
     assert [r.signal_id for r in topic.published] == ["a", "b", "c"]
 
 

@@ -28,16 +28,16 @@ def register_all(*signals: ReceivedSignal) -> tuple[Register, list]:
 
 def test_a_signal_about_a_new_subject_opens_a_dossier() -> None:
     register, (reg,) = register_all(received("s1", (ADDRESS, "pc:3141AB:12")))
-    assert reg.dossier.opened and reg.dossier.dossier_id == "D-2026-000001" and reg.dossier.reasons == ()
+    assert reg.dossier.opened and reg.dossier.dossier_id == "D-2026-0-000001" and reg.dossier.reasons == ()
 
 
 def test_a_shared_key_links_and_the_reason_names_key_and_earlier_signal() -> None:
     register, (_, second) = register_all(received("s1", (COMPANY, "kvk:69599084")),
                                          received("s2", (COMPANY, "kvk:69599084"), (ADDRESS, "pc:3142CD:7")))
-    assert not second.dossier.opened and second.dossier.dossier_id == "D-2026-000001"
+    assert not second.dossier.opened and second.dossier.dossier_id == "D-2026-0-000001"
     (reason,) = second.dossier.reasons
     assert (reason.subject_key, reason.linked_signal_id, reason.linked_registration_number) == (
-        "kvk:69599084", "s1", "2026-000001")
+        "kvk:69599084", "s1", "2026-0-000001")
 
 
 def test_a_company_and_the_addresses_it_owns_end_up_in_one_dossier_transitively() -> None:
@@ -47,7 +47,7 @@ def test_a_company_and_the_addresses_it_owns_end_up_in_one_dossier_transitively(
         received("s2", (ADDRESS, "bag:B"), (COMPANY, "kvk:1")),
         received("s3", (ADDRESS, "bag:B")),
     )
-    assert {register.dossiers.dossier_of(s) for s in ("s1", "s2", "s3")} == {"D-2026-000001"}
+    assert {register.dossiers.dossier_of(s) for s in ("s1", "s2", "s3")} == {"D-2026-0-000001"}
     assert regs[2].dossier.reasons[0].linked_signal_id == "s2"
 
 
@@ -58,12 +58,12 @@ def test_a_signal_that_links_two_dossiers_merges_them_into_the_oldest_and_says_s
         received("s3", (ADDRESS, "pc:3141AB:12"), (PERSON, "person:aa")),
     )
     merge = regs[2].dossier
-    assert merge.dossier_id == "D-2026-000001" and merge.merged_dossier_ids == ("D-2026-000002",)
+    assert merge.dossier_id == "D-2026-0-000001" and merge.merged_dossier_ids == ("D-2026-0-000002",)
     assert {r.linked_signal_id for r in merge.reasons} == {"s1", "s2"}
     # The merged id still finds the dossier; every member now belongs to the survivor.
-    assert register.dossiers.root("D-2026-000002") == "D-2026-000001"
-    assert register.dossiers.merged_into("D-2026-000001") == ["D-2026-000002"]
-    assert sorted(register.dossiers.members("D-2026-000001")) == ["s1", "s2", "s3"]
+    assert register.dossiers.root("D-2026-0-000002") == "D-2026-0-000001"
+    assert register.dossiers.merged_into("D-2026-0-000001") == ["D-2026-0-000002"]
+    assert sorted(register.dossiers.members("D-2026-0-000001")) == ["s1", "s2", "s3"]
 
 
 def test_signals_without_shared_keys_stay_apart() -> None:
