@@ -12,7 +12,7 @@ import structlog
 from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.referral.v1 import referral_pb2, referral_pb2_grpc
 from servicehost import GrpcHost, create_faust_app
-from services.referral.adapters.kafka import KafkaReferralLog, delivered_referrals, rebuild_book
+from services.referral.adapters.kafka import KafkaReferralLog, delivered_referrals
 from services.referral.application.acknowledging import AcknowledgeReferral, ReportFeedback
 from services.referral.application.feed import ReferralFeed
 from services.referral.application.referring import IssueReferrals
@@ -20,6 +20,7 @@ from services.referral.application.sweeping import Sweeper
 from services.referral.domain.book import ReferralBook
 from services.referral.domain.policy import parse_policy
 from services.referral.entrypoints.grpc_api import ReferralServicer
+from services.referral.entrypoints.follow import Ownership, book_follower
 from services.referral.entrypoints.stream import register_agents
 from services.referral.entrypoints.sweeper import register_sweeper
 from services.referral.settings import ReferralSettings
@@ -42,20 +43,25 @@ def build(settings: ReferralSettings):  # noqa: ANN201
     lock = asyncio.Lock()
     acknowledge = AcknowledgeReferral(book, referral_log, clock, lock)
     report_feedback = ReportFeedback(book, referral_log, clock, lock)
-    sweeper = Sweeper(book, referral_log, feed, clock, settings.sweep_rules(), lock)
+    # The book folds every instance's referral events, for ever; decisions and sweeps are owned per partition.
+    follower = book_follower(settings.kafka_bootstrap_servers, book, feed)
+    ownership = Ownership(follower)
+    ownership.connect(app)
+    sweeper = Sweeper(book, referral_log, feed, clock, settings.sweep_rules(), lock, owns=ownership.owns)
     replay = partial(delivered_referrals, settings.kafka_bootstrap_servers)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
-        referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralServicer(book, acknowledge, feed, replay, report_feedback), server)
+        referral_pb2_grpc.add_ReferralServiceServicer_to_server(ReferralServicer(book, acknowledge, feed, replay, report_feedback,
+                                                                                  catch_up=follower.sync), server)
         return [referral_pb2.DESCRIPTOR.services_by_name["ReferralService"].full_name]
 
     async def startup() -> None:
         await publisher.start()
-        count = await rebuild_book(settings.kafka_bootstrap_servers, book)
+        count = await follower.start()
         log.info("referral_book_rebuilt", events=count, issued=len(book.issued), acknowledged=len(book.acknowledged),
                  stuck=len(book.stuck()), policy_version=policy.version, sweep_rules=repr(settings.sweep_rules()))
 
-    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[publisher.stop])
-    register_agents(app, issue, host.ready)
+    host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[follower.stop, publisher.stop])
+    register_agents(app, issue, host.ready, caught_up=ownership.caught_up)
     register_sweeper(app, sweeper, host.ready, settings.referral_sweep_interval_s)
     return app, host

@@ -1,4 +1,4 @@
-"""Referral on Kafka: deliver packages, record their life cycle; rebuild the book from offset 0.
+"""Referral on Kafka: deliver packages, record their life cycle, fold them into the book.
 
 Every event id is derived from the referral id and the step (uuid5), so a step repeated after a
 crash publishes byte-for-byte the same event and consumers dedupe on its id.
@@ -102,15 +102,6 @@ def apply_event(book: ReferralBook, e) -> None:  # noqa: ANN001 (one of BOOK_TYP
         book.apply_stuck(e.referral_id, from_timestamp(e.reported_at))
     elif isinstance(e, events_pb2.FeedbackReported):
         book.apply_feedback(e.referral_id, e.outcome)
-
-
-async def rebuild_book(bootstrap: str, book: ReferralBook) -> int:
-    """Fold referrals.events from offset 0 into ``book``."""
-    count = 0
-    async for envelope in replay(bootstrap, [REFERRAL_EVENTS.name], BOOK_TYPES):
-        apply_event(book, envelope.data)
-        count += 1
-    return count
 
 
 async def delivered_referrals(bootstrap: str, recipient: str) -> AsyncIterator[Referral]:

@@ -27,14 +27,17 @@ log = structlog.get_logger(__name__)
 
 class Sweeper:
     def __init__(self, book: ReferralBook, log_: ReferralLog, feed: ReferralFeed, clock: Callable[[], datetime],
-                 rules: SweepRules, lock: asyncio.Lock) -> None:
+                 rules: SweepRules, lock: asyncio.Lock, owns: Callable[[str], bool] | None = None) -> None:
         self._book, self._log, self._feed, self._clock = book, log_, feed, clock
         self._rules, self._lock = rules, lock
+        # With several instances each sweeps only the referrals of the signals it owns (by signal id).
+        self._owns = owns or (lambda signal_id: True)
 
     async def sweep(self) -> tuple[int, int]:
         """One pass; returns (redelivered, reported stuck). Raises on a publish failure (retried next pass)."""
         redelivered = stuck = 0
-        for referral_id in [rid for rid, r in self._book.issued.items() if r.acknowledged_at is None]:
+        for referral_id in [rid for rid, r in self._book.issued.items()
+                            if r.acknowledged_at is None and self._owns(r.signal_id)]:
             async with self._lock:  # decided and done under the lock: an acknowledgement may have come in
                 record = self._book.issued[referral_id]
                 now = self._clock()

@@ -8,7 +8,7 @@ only) the request names the recipient. The object-level check is in the domain e
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import structlog
@@ -32,8 +32,10 @@ PARTNER_PREFIX = "partner:"
 
 class ReferralServicer(referral_pb2_grpc.ReferralServiceServicer):
     def __init__(self, book: ReferralBook, acknowledge: AcknowledgeReferral, feed: ReferralFeed, replay: Replay,
-                 report_feedback: ReportFeedback) -> None:
+                 report_feedback: ReportFeedback, catch_up: Callable[[], Awaitable[None]] | None = None) -> None:
         self._book = book
+        # Another instance may have issued the referral a moment ago: fold the log up to now, once.
+        self._catch_up = catch_up
         self._acknowledge = acknowledge
         self._feed = feed
         self._replay = replay
@@ -49,6 +51,7 @@ class ReferralServicer(referral_pb2_grpc.ReferralServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "referral_id and recipient are required")
         await self._check_caller(request.recipient, context)
         try:
+            await self._known(request.referral_id)
             first = await self._acknowledge(request.referral_id, request.recipient, actor_from_proto(request.acknowledged_by))
         except UnknownReferral:
             await context.abort(grpc.StatusCode.NOT_FOUND, f"no referral {request.referral_id!r} has been issued")
@@ -64,6 +67,7 @@ class ReferralServicer(referral_pb2_grpc.ReferralServiceServicer):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "referral_id and recipient are required")
         await self._check_caller(request.recipient, context)
         try:
+            await self._known(request.referral_id)
             recorded = await self._report_feedback(request.referral_id, request.recipient, request.outcome,
                                                    actor_from_proto(request.reported_by), request.note)
         except InvalidFeedback as exc:
@@ -80,6 +84,10 @@ class ReferralServicer(referral_pb2_grpc.ReferralServiceServicer):
         log.info("feedback_reported" if recorded else "feedback_repeated", referral_id=request.referral_id,
                  recipient=request.recipient, outcome=request.outcome)
         return referral_pb2.ReportFeedbackResponse(recorded=recorded)
+
+    async def _known(self, referral_id: str) -> None:
+        if referral_id not in self._book.issued and self._catch_up is not None:
+            await self._catch_up()
 
     async def ListStuckReferrals(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
         if request.recipient and request.recipient not in REFERRAL_RECIPIENTS:

@@ -204,3 +204,17 @@ def test_the_acknowledgement_drops_the_package_it_no_longer_needs(make_decision,
     assert book.issued[RID].referral is not None
     book.apply_acknowledged(RID, NOW)
     assert book.issued[RID].referral is None
+
+
+async def test_with_two_instances_only_the_owner_of_the_signal_sweeps_it(world) -> None:  # noqa: ANN001
+    # Two instances share one book (each folds referrals.events); the signal's lio.decisions
+    # partition belongs to one of them, and only that one redelivers.
+    w = world
+    await issued(w)
+    signal_id = w.book.issued[RID].signal_id
+    other = Sweeper(w.book, w.log, w.feed, w.clock, RULES, asyncio.Lock(), owns=lambda s: s != signal_id)
+    owner = Sweeper(w.book, w.log, w.feed, w.clock, RULES, asyncio.Lock(), owns=lambda s: s == signal_id)
+    w.clock.advance(minutes=15)
+    assert await other.sweep() == (0, 0)
+    assert await owner.sweep() == (1, 0)
+    assert w.log.published == [("referrals.to.politie", RID), ("referrals.events/redelivered-1", RID)]
