@@ -2,7 +2,8 @@
 
 Runs against a stack that is up (make up). Submits the demo signals as source systems would,
 waits for the central register, holds an LIO meeting with one decision of each kind, shows
-the referral arriving at the partner adapters, and ends with the auditor's replay and verify.
+the referral arriving at the partner adapters, the auditor's replay and verify, and ends with the
+privacy officer's unusual-access report flagging a staff member's look-up outside their meetings.
 Every run uses fresh source references, so the demo can be run again on the same system.
 """
 
@@ -22,7 +23,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
-from grpc_security import insecure_allowed, secure_channel, with_purpose
+from grpc_security import insecure_allowed, secure_channel, staff_identity, with_purpose
 
 from knooppunt.audit.v1 import audit_pb2, audit_pb2_grpc
 from knooppunt.audit.v1 import events_pb2 as audit_events
@@ -37,7 +38,10 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = Path(os.environ.get("KNOOPPUNT_RUN", ROOT / ".run")).resolve()
 PORT_BASE = int(os.environ.get("KNOOPPUNT_PORT_BASE", "50051"))
 INTAKE, REGISTRATION, LIO, REFERRAL, AUDIT = (f"127.0.0.1:{PORT_BASE + i}" for i in range(5))
+# People act with personal certificates, staff:<personnel number> (deploy/policy/authorization.toml);
+# the LIO records them by the same personnel number.
 CHAIR = sharing_pb2.Actor(person_id="mw-0042", role="lio-chair", organisation="gemeente-maassluis")
+MEMBER = sharing_pb2.Actor(person_id="mw-0043", role="lio-member", organisation="gemeente-maassluis")
 REFERRAL_BASIS = "WGS art. 2.3 jo. Convenant RIEC Rotterdam art. 6"
 
 
@@ -119,8 +123,8 @@ def main() -> int:
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     specs = tomllib.loads((ROOT / "deploy/demo/signals.toml").read_text())["signal"]
     # Every party connects with its own certificate; reads of personal data state their purpose.
-    registration = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, "lio:member"))
-    lio = lio_pb2_grpc.LioServiceStub(connect(LIO, "lio:chair"))
+    registration = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, staff_identity(MEMBER.person_id)))
+    lio = lio_pb2_grpc.LioServiceStub(connect(LIO, staff_identity(CHAIR.person_id)))
     audit = audit_pb2_grpc.AuditServiceStub(connect(AUDIT, "auditor:fg"))
 
     step(f"1. Intake: {len(specs)} signals from their channels (run {run_id})")
@@ -169,7 +173,7 @@ def main() -> int:
         scheduled_for=ts(datetime.now(UTC)), form="lio", chair=CHAIR), timeout=10).meeting_id
     agenda = lio.GetAgenda(lio_pb2.GetAgendaRequest(meeting_id=meeting_id), timeout=5)
     print(f"  meeting {meeting_id} (LIO with police): {len(agenda.items)} signals on the agenda")
-    for person in (CHAIR, sharing_pb2.Actor(person_id="mw-0043", role="lio-member", organisation="gemeente-maassluis"),
+    for person in (CHAIR, MEMBER,
                    sharing_pb2.Actor(person_id="mw-0044", role="lio-secretary", organisation="gemeente-maassluis"),
                    sharing_pb2.Actor(person_id="pol-0101", role="lio-member", organisation="politie")):
         lio.RecordAttendance(lio_pb2.RecordAttendanceRequest(meeting_id=meeting_id, attendee=person), timeout=10)
@@ -252,10 +256,24 @@ def main() -> int:
     if check.returncode != 0:
         raise SystemExit("demo failed: the inclusion proof does not check")
 
+    step("6. Privacy officer: unusual access to personal data")
+    # mw-0045 is an LIO member too, but sat at none of the meetings: their look-up has no link to their work.
+    curious = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, "staff:mw-0045"))
+    curious.GetSignal(registration_pb2.GetSignalRequest(signal_id=receipts["energie-hennep"].signal_id), timeout=5)
+    print("  staff:mw-0045 (a member who attended no meeting) looks up the energy signal")
+    print(f"\n$ python -m services.privacy.access_report --since {datetime.now(UTC):%Y-%m-%d}   (this run's signals)")
+    report = subprocess.run([sys.executable, "-m", "services.privacy.access_report", "--since", f"{datetime.now(UTC):%Y-%m-%d}"],
+                            capture_output=True, text=True, env=env, check=True).stdout.splitlines()
+    ours = {r.signal_id for r in receipts.values()}
+    flagged = [line for line in report[1:] if "no-link" in line and any(sid in line for sid in ours)]
+    print("\n".join([report[0], *flagged]))
+    if not any("staff:mw-0045" in line for line in flagged):
+        raise SystemExit("demo failed: the look-up by staff:mw-0045 is not in the unusual-access report")
+
     print(
         "\nDemo complete. The system keeps running (mTLS; certificates in .run/certs). Explore it, e.g.:\n"
         "  make grpcurl   # once\n"
-        f"  .venv/bin/grpcurl -cacert {CERTS}/ca.pem -cert {CERTS}/clients/lio_member.pem -key {CERTS}/clients/lio_member.key \\\n"
+        f"  .venv/bin/grpcurl -cacert {CERTS}/ca.pem -cert {CERTS}/clients/staff_mw-0043.pem -key {CERTS}/clients/staff_mw-0043.key \\\n"
         f"    -H 'x-purpose: verkenning' -d '{{\"page_size\": 5}}' {REGISTRATION} knooppunt.registration.v1.RegistrationService/ListSignals\n"
         f"  .venv/bin/python -m services.lio.minutes <meeting id> --format md\n"
         f"Logs: {RUN / 'logs'}/<service>.log   Stop everything: make down"

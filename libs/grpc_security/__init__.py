@@ -5,6 +5,11 @@ signed by the deployment's CA; the identity is the certificate's common name, e.
 ``partner:politie`` or ``source:energieleverancier``. A plaintext listener exists only when
 the clearly named development flag KNOOPPUNT_ALLOW_INSECURE_DEV=1 is set.
 
+People have personal certificates, never shared ones: ``staff:<personnel number>``, e.g.
+``staff:mw-0042`` (a pseudonymous number, not a name: identities appear in logs). The LIO
+names the same person by the personnel number alone (``person_id`` ``mw-0042``, organisation
+the municipality), so reads and meeting attendance are attributable to one person (ADR 0012).
+
 Certificate layout of a certificate directory (``make certs`` writes the development one):
 ``ca.pem``; ``server/<service>.pem`` + ``.key``; ``clients/<identity>.pem`` + ``.key``.
 """
@@ -26,6 +31,19 @@ class SecurityConfigError(RuntimeError):
 
 def insecure_allowed() -> bool:
     return os.environ.get(INSECURE_FLAG, "") == "1"
+
+
+STAFF_PREFIX = "staff:"
+
+
+def staff_identity(person_id: str) -> str:
+    """The certificate identity of a staff member named ``person_id`` (``mw-0042`` -> ``staff:mw-0042``)."""
+    return STAFF_PREFIX + person_id.removeprefix(STAFF_PREFIX)
+
+
+def personnel_number(identity: str) -> str | None:
+    """The person behind a personal staff identity (``staff:mw-0042`` -> ``mw-0042``); None for systems."""
+    return identity.removeprefix(STAFF_PREFIX) if identity.startswith(STAFF_PREFIX) else None
 
 
 def client_file_stem(identity: str) -> str:

@@ -4,6 +4,11 @@ Every call is checked before its handler runs: an unknown identity or a method o
 caller's roles is PERMISSION_DENIED; a caller above its rate is RESOURCE_EXHAUSTED. Object-level
 checks (a partner asking for another partner's referral) stay in the handlers, which read the
 identity with ``grpc_security.caller_identity``.
+
+Roles marked ``personal = true`` (the LIO's members and chairs) are held by people, each with a
+personal identity ``staff:<personnel number>``; the table refuses to give them to any other
+identity, and refuses staff identities any other role, so that no shared certificate for people
+exists and every read is attributable to one person.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import grpc
 import structlog
 from google.protobuf.message import Message
 
-from grpc_security import PURPOSE_HEADER, caller_identity, insecure_allowed
+from grpc_security import PURPOSE_HEADER, STAFF_PREFIX, caller_identity, insecure_allowed
 
 log = structlog.get_logger(__name__)
 
@@ -39,11 +44,15 @@ class AuthorizationTable:
     def load(cls, path: Path) -> AuthorizationTable:
         data = tomllib.loads(path.read_text())
         roles = {name: tuple(spec["methods"]) for name, spec in data["roles"].items()}
+        personal_roles = {name for name, spec in data["roles"].items() if spec.get("personal", False)}
         identities = {name: tuple(spec["roles"]) for name, spec in data["identities"].items()}
         for name, assigned in identities.items():
             unknown = set(assigned) - set(roles)
             if unknown:
                 raise ValueError(f"{path}: identity {name} has unknown roles {sorted(unknown)}")
+            problem = _personal_problem(name, set(assigned), personal_roles)
+            if problem:
+                raise ValueError(f"{path}: identity {name} {problem}")
         limits = data.get("limits", {})
         personal = frozenset(data.get("personal_data", {}).get("methods", []))
         return cls(identities, roles, float(limits.get("rate_per_second", 50)), int(limits.get("burst", 200)), personal)
@@ -57,6 +66,20 @@ class AuthorizationTable:
 
     def roles_of(self, identity: str) -> tuple[str, ...]:
         return self.identities.get(identity, ())
+
+
+def _personal_problem(identity: str, assigned: set[str], personal_roles: set[str]) -> str | None:
+    """Personal roles only for personal identities (``staff:<personnel number>``), and nothing else for them."""
+    if identity.startswith(STAFF_PREFIX):
+        number = identity.removeprefix(STAFF_PREFIX)
+        if not number or not number.isascii() or any(c.isspace() or c in ":/" for c in number):
+            return "is not staff:<personnel number>"
+        if assigned - personal_roles:
+            return f"is a person and may hold personal roles only, not {sorted(assigned - personal_roles)}"
+    elif assigned & personal_roles:
+        return (f"is not a person (staff:<personnel number>) but holds personal roles {sorted(assigned & personal_roles)}: "
+                "a shared certificate for people defeats accountability")
+    return None
 
 
 @dataclass

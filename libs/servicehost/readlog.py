@@ -1,6 +1,10 @@
 """The read log: every read of personal data over gRPC becomes a PersonalDataRead event on
 privacy.reads, published (acks=all) before the data is returned. The audit log records each,
-and the unusual-access report reads them."""
+and the unusual-access report reads them.
+
+The reader is the certificate identity. People have personal ones (``staff:<personnel number>``,
+ADR 0012), so a staff read names the person, acting for the deployment's organisation; a
+partner's system reads for its own organisation."""
 
 from __future__ import annotations
 

@@ -1,7 +1,10 @@
 """`python -m services.privacy.access_report`: unusual access to personal data, from the read log.
 
-Reads privacy.reads and referrals.events (read-only) and prints the findings for the privacy
-officer. Exit code 0 also when there are findings: they are questions, not failures.
+Reads privacy.reads, referrals.events, signals.registered and lio.decisions (read-only, no
+consumer group) and prints the findings for the privacy officer. Which signals a staff member
+dealt with comes from the LIO's own facts and agenda rule (services.lio.domain.involvement): the
+report is an offline reader of those facts, like the minutes CLI. Exit code 0 also when there are
+findings: they are questions, not failures.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from cloudevents_kafka.kafka import replay
 from knooppunt.privacy.v1 import events_pb2 as privacy_events
 from knooppunt.referral.v1 import events_pb2 as referral_events
 from prototime import from_timestamp
-from services.privacy.domain.access_review import Read, ReviewRules, review
+from services.lio.adapters.kafka import rebuild_state
+from services.lio.domain.deliberation import Deliberation
+from services.lio.domain.involvement import involvement
+from services.privacy.domain.access_review import Links, Read, ReviewRules, review
 from topic_catalog import PRIVACY_READS, REFERRAL_EVENTS
 
 
-async def gather(bootstrap: str, since: datetime) -> tuple[list[Read], dict[str, set[str]]]:
+async def gather(bootstrap: str, since: datetime) -> tuple[list[Read], Links]:
     reads = []
     async for env in replay(bootstrap, [PRIVACY_READS.name], EventTypes(privacy_events.PersonalDataRead)):
         e = env.data
@@ -32,7 +38,9 @@ async def gather(bootstrap: str, since: datetime) -> tuple[list[Read], dict[str,
     async for env in replay(bootstrap, [REFERRAL_EVENTS.name], EventTypes(referral_events.ReferralIssued)):
         r = env.data.referral
         referred.setdefault(r.signal_id, set()).add(r.recipient)
-    return reads, referred
+    lio = Deliberation()
+    await rebuild_state(bootstrap, lio)
+    return reads, Links(referred_to=referred, dealt_with=involvement(lio))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     start, end = (int(h) for h in args.working_hours.split("-"))
     rules = ReviewRules(max_reads_per_day=args.max_reads_per_day, start_hour=start, end_hour=end)
     since = datetime.fromisoformat(args.since).replace(tzinfo=UTC)
-    reads, referred = asyncio.run(gather(args.bootstrap_servers, since))
-    findings = review(reads, referred, rules)
+    reads, links = asyncio.run(gather(args.bootstrap_servers, since))
+    findings = review(reads, links, rules)
     print(f"{len(reads)} reads of personal data since {since:%Y-%m-%d}; {len(findings)} findings")
     for f in findings:
         print(f"  {f.kind:14} {f.reader:32} {f.detail}")

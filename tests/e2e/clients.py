@@ -16,8 +16,9 @@ PURPOSE = "e2e-test: controle van de keten"
 # Who calls which service in these tests: the roles the authorization table gives them.
 IDENTITIES = {
     "intake": "source:team-toezicht-handhaving",
-    "registration": "lio:member",
-    "lio": "lio:chair",
+    # People have personal certificates (staff:<personnel number>): a member and the chair.
+    "registration": "staff:mw-0043",
+    "lio": "staff:mw-0042",
     "referral": "operator:beheer",
     "audit": "auditor:fg",
 }

@@ -27,8 +27,8 @@ from tests.e2e.conftest import ROOT
 from tests.e2e.test_walking_skeleton import eventually, stubs, ts
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
-CHAIR = sharing_pb2.Actor(person_id="mw-21", role="lio-chair", organisation="gemeente-maassluis")
-MEMBER = sharing_pb2.Actor(person_id="mw-22", role="lio-member", organisation="gemeente-maassluis")
+CHAIR = sharing_pb2.Actor(person_id="mw-0042", role="lio-chair", organisation="gemeente-maassluis")
+MEMBER = sharing_pb2.Actor(person_id="mw-0043", role="lio-member", organisation="gemeente-maassluis")
 POLICE = sharing_pb2.Actor(person_id="pol-23", role="lio-member", organisation="politie")
 REFERRAL = sharing_pb2.Sharing(legal_basis="WGS art. 2.3", purpose="integrale aanpak ondermijning",
                                recipients=["riec-rotterdam", "politie"], data_categories=["signal.themes", "subject.address"])

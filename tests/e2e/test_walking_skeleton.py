@@ -31,7 +31,7 @@ from tests.conftest import eventually
 from tests.e2e.clients import stub
 
 pytestmark = [pytest.mark.e2e, pytest.mark.kafka]
-CHAIR = sharing_pb2.Actor(person_id="mw-7", role="lio-chair", organisation="gemeente-maassluis")
+CHAIR = sharing_pb2.Actor(person_id="mw-0042", role="lio-chair", organisation="gemeente-maassluis")
 
 
 def ts(dt: datetime) -> Timestamp:
@@ -89,7 +89,7 @@ def test_signal_to_partner_to_audit_log(stack: dict) -> None:
     meeting = s["lio"].ScheduleMeeting(lio_pb2.ScheduleMeetingRequest(scheduled_for=ts(datetime.now(UTC)), form="lio", chair=CHAIR), timeout=10).meeting_id
     eventually(lambda: {hennep, huis, boot} <= {i.signal_id for i in s["lio"].GetAgenda(lio_pb2.GetAgendaRequest(meeting_id=meeting), timeout=5).items}, "agenda")
     # The LIO form's quorum: at least three members, the chair included, and the police.
-    for person in (CHAIR, sharing_pb2.Actor(person_id="mw-8", role="lio-member", organisation="gemeente-maassluis"),
+    for person in (CHAIR, sharing_pb2.Actor(person_id="mw-0043", role="lio-member", organisation="gemeente-maassluis"),
                    sharing_pb2.Actor(person_id="pol-9", role="lio-member", organisation="politie")):
         s["lio"].RecordAttendance(lio_pb2.RecordAttendanceRequest(meeting_id=meeting, attendee=person), timeout=10)
     park = lio_pb2.RecordDecisionRequest(meeting_id=meeting, signal_id=boot, reason="te weinig", decided_by=CHAIR,

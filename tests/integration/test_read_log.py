@@ -22,14 +22,14 @@ pytestmark = pytest.mark.kafka
 @pytest.fixture(scope="module")
 def registration(bootstrap: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     certs = tmp_path_factory.mktemp("certs")
-    with tls_service("registration", ["lio:member"], bootstrap, certs) as target:
+    with tls_service("registration", ["staff:mw-0043"], bootstrap, certs) as target:
         yield target, certs
 
 
 async def test_reads_need_a_purpose_and_are_logged(registration, bootstrap: str) -> None:  # noqa: ANN001
     target, certs = registration
     signal_id = f"read-{uuid.uuid4()}"
-    with grpc.secure_channel(target, channel_credentials(certs, "lio:member")) as ch:
+    with grpc.secure_channel(target, channel_credentials(certs, "staff:mw-0043")) as ch:
         stub = registration_pb2_grpc.RegistrationServiceStub(ch)
         with pytest.raises(grpc.RpcError) as no_purpose:
             stub.GetSignal(registration_pb2.GetSignalRequest(signal_id=signal_id), timeout=10)
@@ -42,6 +42,6 @@ async def test_reads_need_a_purpose_and_are_logged(registration, bootstrap: str)
              if f"signal_id={signal_id}" in e.data.object_ids]
     assert len(reads) == 1
     read = reads[0]
-    assert read.reader.person_id == "lio:member" and read.reader.role == "lio-member"
+    assert read.reader.person_id == "staff:mw-0043" and read.reader.role == "lio-member"
     assert read.purpose == "voorbereiding LIO-overleg"
     assert read.method == "/knooppunt.registration.v1.RegistrationService/GetSignal"

@@ -161,6 +161,7 @@ def agenda_item_from_registered(e: registration_events.SignalRegistered) -> d.Ag
     return d.AgendaItem(
         signal_id=e.signal_id, registration_number=e.registration_number, themes=tuple(e.themes),
         subjects=tuple((s.kind, s.key) for s in e.subjects),
+        registered_at=_dt(e.registered_at) if e.HasField("registered_at") else None,
     )
 
 

@@ -74,6 +74,8 @@ class AgendaItem(BaseModel):
     registration_number: str
     themes: tuple[int, ...]
     subjects: tuple[tuple[int, str], ...]
+    # When the register took it in; None for items built without it.
+    registered_at: datetime | None = None
 
 
 class Attendance(BaseModel):

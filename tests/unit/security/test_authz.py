@@ -19,8 +19,9 @@ ACK = "/knooppunt.referral.v1.ReferralService/AcknowledgeReferral"
 @pytest.mark.parametrize("identity,method,allowed", [
     ("source:energieleverancier", SUBMIT, True),
     ("source:energieleverancier", DECIDE, False),
-    ("lio:member", DECIDE, False),
-    ("lio:chair", DECIDE, True),
+    ("staff:mw-0043", DECIDE, False),
+    ("staff:mw-0042", DECIDE, True),
+    ("lio:member", "/knooppunt.registration.v1.RegistrationService/GetSignal", False),  # shared role certificates are gone
     ("partner:politie", ACK, True),
     ("partner:politie", AUDIT_READ, False),
     ("auditor:fg", AUDIT_READ, True),
@@ -45,6 +46,32 @@ def test_unknown_role_in_table_is_refused(tmp_path: Path) -> None:
     bad.write_text('[roles.a]\nmethods = []\n[identities."x:y"]\nroles = ["a", "b"]\n')
     with pytest.raises(ValueError, match="unknown roles"):
         AuthorizationTable.load(bad)
+
+
+def test_people_have_personal_identities_only() -> None:
+    """Whoever holds a person's role (LIO member, chair) is one person: staff:<personnel number>."""
+    holders = {i for i, roles in TABLE.identities.items() if {"lio-member", "lio-chair"} & set(roles)}
+    assert holders and all(i.startswith("staff:") for i in holders)
+
+
+@pytest.mark.parametrize("identity,roles,problem", [
+    ("lio:member", '["member"]', "a shared certificate for people"),
+    ("staff:mw-1", '["member", "system"]', "personal roles only"),
+    ("staff:", '["member"]', "not staff:<personnel number>"),
+    ("staff:J de Vries", '["member"]', "not staff:<personnel number>"),
+])
+def test_personal_roles_are_refused_to_shared_identities(tmp_path: Path, identity: str, roles: str, problem: str) -> None:
+    table = tmp_path / "authz.toml"
+    table.write_text(f'[roles.member]\npersonal = true\nmethods = []\n[roles.system]\nmethods = []\n'
+                     f'[identities."{identity}"]\nroles = {roles}\n')
+    with pytest.raises(ValueError, match=problem):
+        AuthorizationTable.load(table)
+
+
+def test_a_staff_member_with_a_personal_role_loads(tmp_path: Path) -> None:
+    table = tmp_path / "authz.toml"
+    table.write_text('[roles.member]\npersonal = true\nmethods = ["/a/B"]\n[identities."staff:mw-1"]\nroles = ["member"]\n')
+    assert AuthorizationTable.load(table).allows("staff:mw-1", "/a/B")
 
 
 def test_rate_limit_refills_over_time() -> None:

@@ -1,0 +1,65 @@
+"""Who is linked to which signal: attendance at a meeting with the signal on its agenda, or a decision on it."""
+
+from __future__ import annotations
+
+from services.lio.domain.decisions import decide
+from services.lio.domain.deliberation import Actor, AgendaItem, Attendance, Deliberation
+from services.lio.domain.involvement import involvement, person_key
+from tests.unit.lio.factories import CHAIR, DAY1, MEMBER, POLICE, RULES, days, meeting, park, proposed, register
+
+OUTSIDER = Actor(person_id="mw-99", role="lio-member", organisation="gemeente-maassluis")
+
+
+def signals_of(state: Deliberation, actor: Actor) -> set[str]:
+    return involvement(state).get(person_key(actor), set())
+
+
+def test_attending_links_to_every_signal_on_the_agenda() -> None:
+    s = Deliberation()
+    register(s, 1, 2)
+    meeting(s, "m1")
+    assert signals_of(s, MEMBER) == {"s1", "s2"} == signals_of(s, POLICE)
+
+
+def test_never_attending_links_to_nothing() -> None:
+    s = Deliberation()
+    register(s, 1)
+    meeting(s, "m1")
+    assert signals_of(s, OUTSIDER) == set()
+    # The same personnel number in another organisation is another person.
+    assert signals_of(s, MEMBER.model_copy(update={"organisation": "politie"})) == set()
+
+
+def test_the_chair_who_recorded_the_decision_is_linked_by_it() -> None:
+    s = Deliberation()
+    register(s, 1)
+    meeting(s, "m1")
+    s.apply_decision(decide(s, RULES, park("m1", "s1", DAY1 + days(30)), DAY1))
+    # Even without the attendance (a rebuild that has not seen it yet), the decision links the chair.
+    s.attendance.clear()
+    assert signals_of(s, CHAIR) == {"s1"}
+    assert signals_of(s, MEMBER) == set()
+
+
+def test_a_signal_registered_after_a_meeting_was_not_on_its_agenda() -> None:
+    s = Deliberation()
+    meeting(s, "m1")
+    s.apply_registered(AgendaItem(signal_id="late", registration_number="2026-000009", themes=(1,), subjects=(),
+                                  registered_at=DAY1 + days(3)))
+    s.apply_registered(AgendaItem(signal_id="early", registration_number="2026-000008", themes=(1,), subjects=(),
+                                  registered_at=DAY1 - days(3)))
+    assert signals_of(s, MEMBER) == {"early"}
+    # The next meeting, which the member attends too, has it.
+    later = meeting(s, "m2", when=DAY1 + days(7), quorum=False)
+    s.apply_attendance(Attendance(meeting_id=later.meeting_id, attendee=MEMBER, recorded_at=later.scheduled_for))
+    assert signals_of(s, MEMBER) == {"early", "late"}
+
+
+def test_a_signal_decided_earlier_is_not_on_a_later_agenda() -> None:
+    s = Deliberation()
+    register(s, 1)
+    meeting(s, "m1", quorum=True)
+    s.apply_decision(decide(s, RULES, proposed("m1", "s1", "no_action", {}), DAY1))
+    later = meeting(s, "m2", when=DAY1 + days(7), quorum=False)
+    s.apply_attendance(Attendance(meeting_id=later.meeting_id, attendee=OUTSIDER, recorded_at=later.scheduled_for))
+    assert signals_of(s, OUTSIDER) == set()
