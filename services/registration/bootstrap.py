@@ -31,7 +31,10 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
                          bytes.fromhex(settings.master_key.get_secret_value()))
     # The register folds every instance's registrations, decisions, erasures and keys, for ever.
-    follower = register_follower(settings.kafka_bootstrap_servers, register, keys)
+    # While it is folded again from offset 0 (a failed batch, a signal decided twice) nothing is decided.
+    gate = CatchUpGate()
+    follower = register_follower(settings.kafka_bootstrap_servers, register, keys, on_restart=gate.hold_all)
+    gate.follower = follower
 
     async def recover() -> None:
         await follower.restart()
@@ -52,7 +55,6 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
         log.info("register_rebuilt", events=count, signals=len(register.entries))
 
     host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[follower.stop, publisher.stop, keys.stop])
-    gate = CatchUpGate(follower)
     gate.connect(app)
     register_agents(app, register, GatedRegistration(handle, gate), host.ready)
     return app, host

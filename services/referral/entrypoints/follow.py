@@ -100,3 +100,4 @@ class Ownership:
         async def on_assigned(sender: Any, assigned: set, **_: Any) -> None:  # noqa: ANN401
             self.partitions = {tp.partition for tp in assigned if tp.topic == LIO_DECISIONS.name}
             self._behind = True
+            log.info("lio_decisions_partitions_assigned", partitions=sorted(self.partitions))

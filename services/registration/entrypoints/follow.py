@@ -14,6 +14,7 @@ revocation), so a redelivered signal is then recognised as known and only announ
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -34,8 +35,15 @@ log = structlog.get_logger(__name__)
 ERASURE_TYPES = EventTypes(privacy_events.DataErased)
 
 
-def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore) -> TopicFollower:
+def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore,
+                      on_restart: Callable[[], None] | None = None) -> TopicFollower:
+    """``on_restart`` runs when the register is emptied to be folded again (after the reset)."""
     follower: TopicFollower
+
+    def restart() -> None:
+        register.reset()
+        if on_restart is not None:
+            on_restart()
 
     def decode(record: ReplayedRecord, types: EventTypes) -> Any:  # noqa: ANN401
         if header(record.headers, "ce_type") not in types:
@@ -68,22 +76,27 @@ def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore) -
 
     follower = TopicFollower(
         bootstrap, [SIGNALS_REGISTERED.name, LIO_DECISIONS.name, PRIVACY_ERASURES.name, SUBJECT_KEYS.name],
-        handle, on_restart=register.reset,
+        handle, on_restart=restart,
     )
     return follower
 
 
 class CatchUpGate:
     """Holds decisions for newly assigned partitions of signals.received until the register
-    has folded signals.registered up to where it was at (or after) the assignment."""
+    has folded signals.registered up to where it was at (or after) the assignment; and every
+    decision while the register is being folded again from offset 0 (a half-built register
+    would hand out numbers that were given already)."""
 
-    def __init__(self, follower: TopicFollower) -> None:
-        self._follower = follower
+    def __init__(self, follower: TopicFollower | None = None) -> None:
+        self.follower = follower
         self._behind: set[int] = set()
         self._lock = asyncio.Lock()
 
     def assigned(self, partitions: set[int]) -> None:
         self._behind |= partitions
+
+    def hold_all(self) -> None:
+        self._behind |= set(range(SIGNALS_RECEIVED.partitions))
 
     async def wait(self, signal_ids: list[str]) -> None:
         if not self._behind or not {segment_of(s) for s in signal_ids} & self._behind:
@@ -95,7 +108,7 @@ class CatchUpGate:
             # signals.registered is keyed by signal id like signals.received, so a segment's
             # registrations are in the partition of the same number; all partitions are synced
             # anyway (one request), which does not depend on that.
-            await self._follower.sync([SIGNALS_REGISTERED.name])
+            await self.follower.sync([SIGNALS_REGISTERED.name])
             self._behind -= behind
             log.info("caught_up_before_deciding", partitions=sorted(behind))
 
