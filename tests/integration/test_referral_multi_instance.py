@@ -9,7 +9,6 @@ instance issued it, and each knows what the other recorded.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import time
 import uuid
@@ -27,17 +26,14 @@ from services.referral.domain.package import referral_id_for
 from tests.conftest import eventually, free_port
 from tests.integration.test_referral_flow import _decision
 from tests.integration.test_registration_exactly_once import Service
+from tests.integration.test_registration_multi_instance import last_assignment
 
 DECISIONS = 24
 BOOK_TYPES = EventTypes(events_pb2.ReferralIssued, events_pb2.ReferralAcknowledged, events_pb2.ReferralRedelivered)
 
 
 def assigned(service: Service) -> list[int]:
-    last: list[int] = []
-    for line in (service.logs / "referral.log").read_text().splitlines():
-        if '"lio_decisions_partitions_assigned"' in line:
-            last = json.loads(line)["partitions"]
-    return last
+    return last_assignment(service, "lio_decisions_partitions_assigned")
 
 
 @pytest.fixture(scope="module")

@@ -59,13 +59,17 @@ def services(bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             s.stop()
 
 
-def assigned(service: Service) -> list[int]:
-    """The partitions of signals.received the instance was last assigned (from its log)."""
+def last_assignment(service: Service, event: str) -> list[int]:
+    """The partitions the instance was last assigned, from its log line ``event``."""
     last: list[int] = []
-    for line in (service.logs / "registration.log").read_text().splitlines():
-        if '"signals_received_partitions_assigned"' in line:
+    for line in (service.logs / f"{service.name}.log").read_text().splitlines():
+        if f'"{event}"' in line:
             last = json.loads(line)["partitions"]
     return last
+
+
+def assigned(service: Service) -> list[int]:
+    return last_assignment(service, "signals_received_partitions_assigned")
 
 
 def request(run: str, i: int) -> intake_pb2.BulkSubmitSignalsRequest:
