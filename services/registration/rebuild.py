@@ -5,9 +5,12 @@ it moves nobody's position), folds them into a fresh register, and prints the nu
 events, the time taken, the rate, and the register's canonical digest. With `--compare
 HOST:PORT` it asks the running registration service for its digest (GetRegisterDigest) and
 exits 1 when the two differ. The live register may be ahead while signals are still arriving,
-so the comparison is retried a few times before it is reported as a difference.
+so the comparison is retried a few times before it is reported as a difference. It also checks
+the registration numbers as an auditor would: per year and segment (ADR 0011) 1..max, each
+given once; `--check-numbers` makes a gap or a repeat exit 1.
 
     python -m services.registration.rebuild --compare 127.0.0.1:50052
+    python -m services.registration.rebuild --check-numbers
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from grpc_security import secure_channel
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from services.registration.adapters.kafka import rebuild_register
 from services.registration.domain.digest import digest
-from services.registration.domain.register import Register
+from services.registration.domain.register import Register, number_problems
 
 
 async def rebuild(bootstrap: str) -> tuple[Register, int, float]:
@@ -48,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"))
     parser.add_argument("--compare", metavar="HOST:PORT", help="the running registration service to compare with")
     parser.add_argument("--attempts", type=int, default=5)
+    parser.add_argument("--check-numbers", action="store_true",
+                        help="exit 1 when a year and segment has a gap or a number given twice")
     parser.add_argument("--tls-cert-dir", default=os.environ.get("TLS_CERT_DIR"),
                         help="mTLS certificate directory (ca.pem, clients/operator_beheer.*); plaintext only "
                              "with KNOOPPUNT_ALLOW_INSECURE_DEV=1")
@@ -58,6 +63,14 @@ def main(argv: list[str] | None = None) -> int:
         rate = events / seconds if seconds > 0 else float("inf")
         print(f"rebuilt: {events} events in {seconds:.2f} s ({rate:,.0f} events/s); "
               f"{signals} signals, {dossiers} dossiers; digest {sha}")
+        highest, problems = number_problems(register)
+        print(f"numbers: {len(highest)} sequences (year, segment), highest "
+              + ", ".join(f"{y}/{'-' if s < 0 else s}: {n}" for (y, s), n in sorted(highest.items()))
+              + ("; no gaps, none given twice" if not problems else ""))
+        for problem in problems:
+            print(f"numbers: {problem}", file=sys.stderr)
+        if args.check_numbers and problems:
+            return 1
         if not args.compare:
             return 0
         live = live_digest(args.compare, Path(args.tls_cert_dir) if args.tls_cert_dir else None)

@@ -169,6 +169,28 @@ class Register:
             self._pending_status[signal_id] = status
 
 
+def number_problems(register: Register) -> tuple[dict[tuple[int, int], int], list[str]]:
+    """What an auditor checks: per (year, segment) the numbers 1..max, each given once.
+
+    Returns the highest number per (year, segment) (segment -1: the pre-segment `YYYY-NNNNNN`
+    sequence) and every gap or number given to two signals, in words."""
+    seen: dict[tuple[int, int], dict[int, list[str]]] = {}
+    for order, signal_id in register.order:
+        year, segmented, seq, segment = order
+        seen.setdefault((year, segment if segmented else -1), {}).setdefault(seq, []).append(signal_id)
+    highest, problems = {}, []
+    for (year, segment), numbers in sorted(seen.items()):
+        highest[(year, segment)] = max(numbers)
+        label = f"{year}" if segment < 0 else f"{year} segment {segment}"
+        missing = sorted(set(range(1, max(numbers) + 1)) - set(numbers))
+        if missing:
+            problems.append(f"{label}: {len(missing)} numbers missing, first {missing[:5]}")
+        twice = sorted(n for n, ids in numbers.items() if len(ids) > 1)
+        if twice:
+            problems.append(f"{label}: {len(twice)} numbers given to more than one signal, first {twice[:5]}")
+    return highest, problems
+
+
 def decide_registration(register: Register, received: ReceivedSignal, now: datetime) -> Registration | None:
     """Register a received signal exactly once; None when it is already in the register."""
     if received.signal_id in register:

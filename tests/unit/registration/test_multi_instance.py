@@ -11,7 +11,14 @@ import pytest
 from services.registration.adapters.proto import registration_from_event, registration_to_event, segment_of
 from services.registration.domain.digest import digest
 from services.registration.domain.dossiers import number_order
-from services.registration.domain.register import REFERRED, ReceivedSignal, Register, Subject, decide_registration
+from services.registration.domain.register import (
+    REFERRED,
+    ReceivedSignal,
+    Register,
+    Subject,
+    decide_registration,
+    number_problems,
+)
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ADDRESS = 1
@@ -130,3 +137,18 @@ def test_a_decision_folded_before_its_registration_still_sets_the_status() -> No
     register.apply_status("s1", REFERRED)
     decide(register, received("s1"))
     assert register.entries["s1"].status == REFERRED
+
+
+def test_an_auditor_finds_gaps_and_repeats_per_segment() -> None:
+    register = Register()
+    for i in range(4):
+        decide(register, received(f"s{i}", segment=i % 2))
+    highest, problems = number_problems(register)
+    assert highest == {(2026, 0): 2, (2026, 1): 2} and problems == []
+    gap = decide(Register(), received("x", segment=1)).model_copy(update={"registration_number": "2026-1-000005"})
+    twice = decide(Register(), received("y", segment=0)).model_copy(update={"registration_number": "2026-0-000002"})
+    register.apply_registration(gap)
+    register.apply_registration(twice)
+    _, problems = number_problems(register)
+    assert problems == ["2026 segment 0: 1 numbers given to more than one signal, first [2]",
+                        "2026 segment 1: 2 numbers missing, first [3, 4]"]
