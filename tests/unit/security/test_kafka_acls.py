@@ -4,6 +4,7 @@ grant that could delete, trim or reconfigure the audit log."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,3 +38,39 @@ def test_a_broken_plan_is_reported() -> None:
     found = acls.problems(plan)
     assert any("unknown topic no.such.topic" in p for p in found)
     assert any("audit.log must have exactly one writer" in p for p in found)
+
+
+def test_the_kafka_acls_commands_and_the_admin_api_apply_the_same_grants() -> None:
+    plan = acls.load()
+    grants = acls.grants(plan)
+    assert len(acls.commands(plan, "")) == len(grants)
+    created = [acl for g in grants for acl in acls._acls(g)]
+    assert len(created) == sum(len(g.operations) for g in grants)
+    assert {acl.operation.name for acl in created} == {"READ", "WRITE", "DESCRIBE", "IDEMPOTENT_WRITE"}
+    assert {acl.principal for acl in created} == {f"User:{p}" for p in acls.principals(plan)}
+
+
+def test_the_operators_client_file_becomes_client_settings(tmp_path: Path) -> None:
+    admin = tmp_path / "admin.properties"
+    admin.write_text(
+        "# the break-glass admin\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+        'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" '
+        'password="s3cr=t";\nssl.truststore.type=PEM\nssl.truststore.location=/etc/kafka/ca.pem\n')
+    assert acls.client_config(admin, "kafka-1:9093") == {
+        "bootstrap_servers": "kafka-1:9093", "security_protocol": "SASL_SSL", "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "admin", "sasl_plain_password": "s3cr=t", "ssl_cafile": "/etc/kafka/ca.pem"}
+
+
+def test_the_test_broker_is_the_production_file_with_single_node_overrides_only() -> None:
+    spec = importlib.util.spec_from_file_location("secure_broker", ROOT / "deploy/kafka/production/secure_broker.py")
+    secure_broker = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("secure_broker", secure_broker)   # its dataclass looks itself up there
+    spec.loader.exec_module(secure_broker)
+    template = (ROOT / "deploy/kafka/production/server.properties").read_text()
+    names = set(secure_broker.PLACEHOLDER.findall(template))
+    rendered = acls.parse_properties(secure_broker.render(template, dict.fromkeys(names, "X"), {"min.insync.replicas": "1"}))
+    production = acls.parse_properties(template)
+    assert rendered.keys() == production.keys() and "${" not in str(rendered)
+    assert rendered["min.insync.replicas"] == "1"
+    assert {k: v for k, v in rendered.items() if k != "min.insync.replicas" and "${" not in production[k]} == {
+        k: v for k, v in production.items() if k != "min.insync.replicas" and "${" not in v}
