@@ -82,6 +82,14 @@ def test_a_meeting_with_every_decision_kind_minutes_and_review(stack: dict) -> N
     assert not lio.RecordAttendance(lio_pb2.RecordAttendanceRequest(meeting_id=meeting, attendee=POLICE), timeout=10).recorded
     assert lio.GetAgenda(lio_pb2.GetAgendaRequest(meeting_id=meeting), timeout=5).quorum_met
 
+    # The chair's certificate decides only in the chair's own name, never in a member's.
+    with pytest.raises(grpc.RpcError) as someone_else:
+        lio.RecordDecision(lio_pb2.RecordDecisionRequest(meeting_id=meeting, signal_id=sid["park"], decided_by=MEMBER,
+                                                         reason="namens een ander", no_action=lio_events.NoAction()),
+                           timeout=10)
+    assert someone_else.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert "decided_by.person_id must be the caller's own personnel number" in someone_else.value.details()
+
     # 4. One decision of each kind, a deferral, and an explicit correction in the same meeting.
     review_on = day + timedelta(days=60)
     parked = decide("park", park=lio_events.Park(review_on=ts(review_on)))

@@ -13,6 +13,7 @@ import structlog
 
 from cloudevents_kafka.kafka import PublishUnavailable
 from grpc_errors import bad_request
+from grpc_security import caller_identity, personnel_number
 from knooppunt.lio.v1 import lio_pb2, lio_pb2_grpc
 from services.lio.adapters.proto import actor_from_proto, agenda_entry_to_proto, proposed_from_request
 from services.lio.application.commands import Conflict, LioCommands, Rejected
@@ -41,6 +42,19 @@ class LioServicer(lio_pb2_grpc.LioServiceServicer):
             await context.abort(grpc.StatusCode.ALREADY_EXISTS, str(exc))
         except PublishUnavailable:
             await context.abort(grpc.StatusCode.UNAVAILABLE, f"Kafka is unavailable; {what} was not recorded, retry")
+
+    @staticmethod
+    async def _acting_in_own_name(context: grpc.aio.ServicerContext, field: str, actor, present: bool) -> None:  # noqa: ANN001
+        """Whoever adds, defers or decides does so in their own name: with a personal staff
+        certificate the actor's person_id must be the caller's personnel number (ADR 0012), so
+        nobody can record a decision in someone else's name. An absent actor is left to the
+        domain's own refusal; plaintext development mode has no caller to compare with."""
+        identity = caller_identity(context)
+        person = personnel_number(identity) if identity else None
+        if present and identity is not None and actor.person_id != person:
+            await context.abort(
+                grpc.StatusCode.PERMISSION_DENIED,
+                f"{field}.person_id must be the caller's own personnel number ({identity} acts only in its own name)")
 
     async def _meeting(self, meeting_id: str, context: grpc.aio.ServicerContext):  # noqa: ANN202
         meeting = self._state.meetings.get(meeting_id)
@@ -71,18 +85,21 @@ class LioServicer(lio_pb2_grpc.LioServiceServicer):
         )
 
     async def AddAgendaItem(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
+        await self._acting_in_own_name(context, "added_by", request.added_by, request.HasField("added_by"))
         recorded = await self._run(context, self._commands.add_agenda_item(
             request.meeting_id, request.signal_id, request.reason, actor_from_proto(request.added_by, request.HasField("added_by"))),
             "the agenda change")
         return lio_pb2.AddAgendaItemResponse(recorded=recorded)
 
     async def DeferAgendaItem(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
+        await self._acting_in_own_name(context, "deferred_by", request.deferred_by, request.HasField("deferred_by"))
         recorded = await self._run(context, self._commands.defer_agenda_item(
             request.meeting_id, request.signal_id, request.reason,
             actor_from_proto(request.deferred_by, request.HasField("deferred_by"))), "the agenda change")
         return lio_pb2.DeferAgendaItemResponse(recorded=recorded)
 
     async def RecordDecision(self, request, context: grpc.aio.ServicerContext):  # noqa: ANN001
+        await self._acting_in_own_name(context, "decided_by", request.decided_by, request.HasField("decided_by"))
         decision, recorded = await self._run(
             context, self._commands.record_decision(proposed_from_request(request, self._retention)), "the decision")
         log.info("decision_recorded", decision_id=decision.decision_id, outcome=decision.outcome, recorded=recorded)
