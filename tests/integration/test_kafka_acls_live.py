@@ -21,7 +21,8 @@ import pytest
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import (ACL, ACLOperation, ACLPermissionType, ConfigResource, ConfigResourceType, NewTopic,
                          ResourcePattern, ResourceType, ScramMechanism, UserScramCredentialUpsertion)
-from kafka.errors import KafkaError, KafkaTimeoutError, TopicAuthorizationFailedError
+from kafka.errors import (GroupAuthorizationFailedError, KafkaError, KafkaTimeoutError,
+                          TopicAuthorizationFailedError)
 
 from tests.conftest import ROOT, eventually, free_port
 from topic_catalog import ALL_TOPICS, AUDIT_LOG
@@ -108,17 +109,19 @@ def produce(broker: SecureBroker, principal: str, topics: list[str], idempotent:
     producer = KafkaProducer(**as_(broker, principal), acks="all", max_block_ms=10000, request_timeout_ms=10000,
                              **({"enable_idempotence": True} if idempotent else {"enable_idempotence": False,
                                                                                  "retries": 0}))
-    outcome = {}
-    try:
-        for topic in topics:
-            try:
-                producer.send(topic, f"written by {principal}".encode(), key=principal.encode()).get(15)
-                outcome[topic] = "ok"
-            except KafkaError as exc:
-                outcome[topic] = type(exc).__name__
+
+    def send(topic: str) -> str:
+        try:
+            producer.send(topic, f"written by {principal}".encode(), key=principal.encode()).get(15)
+            return "ok"
+        except KafkaError as exc:
+            return type(exc).__name__
+
+    try:   # in parallel: each refusal costs a metadata round trip (the producer is thread-safe)
+        with ThreadPoolExecutor(len(topics)) as pool:
+            return dict(zip(topics, pool.map(send, topics), strict=True))
     finally:
         producer.close(timeout=5)
-    return outcome
 
 
 def read_seed(broker: SecureBroker, principal: str, topic: str, group: str | None = None) -> None:
@@ -241,6 +244,9 @@ def test_the_examples_of_the_plan(broker: SecureBroker) -> None:
     assert read_refusals(broker, "lio", ["keys.subjects"]) == {"keys.subjects": "invisible"}
     # intake writes keys.subjects and reads it back (keystore-writers), but never reads the register.
     assert read_refusals(broker, "intake", ["signals.registered"]) == {"signals.registered": "invisible"}
+    # A partner cannot commit its position under another partner's consumer group.
+    with pytest.raises(GroupAuthorizationFailedError):
+        read_seed(broker, "adapter-politie", "referrals.to.politie", group="adapter-belastingdienst")
 
 
 # ---------------------------------------------------------------- 4. the audit log stays as it is
