@@ -75,10 +75,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
             assert not [e for e in result.values() if e], result
         finally:
             admin.close()
-        # The operator's command, with the operator's client file.
-        applied = subprocess.run(
-            [sys.executable, str(PRODUCTION / "acls.py"), "--apply", "--bootstrap-server", broker.bootstrap,
-             "--command-config", str(broker.admin_properties)], capture_output=True, text=True, timeout=120)
+        applied = apply_plan(broker)
         assert applied.returncode == 0, applied.stdout + applied.stderr
         producer = KafkaProducer(**broker.client_config("admin", broker.admin_password), acks="all")
         for topic in TOPICS:
@@ -90,6 +87,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
         yield broker
     finally:
         broker.stop()
+
+
+def apply_plan(broker: SecureBroker) -> subprocess.CompletedProcess:
+    """The operator's command, with the operator's client file."""
+    return subprocess.run([sys.executable, str(PRODUCTION / "acls.py"), "--apply", "--bootstrap-server",
+                           broker.bootstrap, "--command-config", str(broker.admin_properties)],
+                          capture_output=True, text=True, timeout=120)
 
 
 def _authenticates(broker: SecureBroker, user: str, secret: str) -> bool:
@@ -337,3 +341,20 @@ def test_a_wrong_password_an_unknown_user_and_no_credentials_are_refused(broker:
     # The broker's own account: each wrong SCRAM credential was refused as such (at least once each).
     assert broker_log.read_text().count(invalid) - before >= len(wrong_credentials)
     assert connect(as_(broker, "intake")) == "connected"   # the control: the right password works
+
+
+# ---------------------------------------------------------------- drift is reported
+
+def test_apply_reports_an_acl_that_is_not_in_the_plan(broker: SecureBroker) -> None:
+    """Last in the file: it adds a stray ACL and removes it again."""
+    stray = ACL("User:auditor", "*", ACLOperation.DESCRIBE, ACLPermissionType.ALLOW,
+                ResourcePattern(ResourceType.TOPIC, "keys.subjects"))
+    admin = KafkaAdminClient(**broker.client_config("admin", broker.admin_password))
+    try:
+        assert admin.create_acls([stray])["succeeded"] == [stray]
+        applied = apply_plan(broker)
+        assert applied.returncode == 3, applied.stdout + applied.stderr
+        assert "not in the plan" in applied.stderr and "auditor" in applied.stderr and "keys.subjects" in applied.stderr
+    finally:
+        admin.delete_acls([stray])
+        admin.close()

@@ -13,7 +13,7 @@ are written at format time with `kafka-storage format --add-scram`, as an operat
 The jars are the ones deploy/kafka/kafka.sh fetches (`kafka.sh fetch` / `kafka.sh classpath`).
 
     python deploy/kafka/production/secure_broker.py --run-dir /tmp/x --port 26092 --controller-port 26093
-starts one in the foreground (Ctrl-C stops it) and prints the admin client properties file.
+starts one in the foreground (Ctrl-C or kill <pid> stops it) and prints the admin client properties file.
 """
 
 from __future__ import annotations
@@ -226,9 +226,12 @@ def main() -> int:
     parser.add_argument("--controller-port", type=int, default=26093)
     args = parser.parse_args()
     broker = SecureBroker(args.run_dir, args.port, args.controller_port)
-    broker.start()
-    print(f"SASL_SSL broker on {broker.bootstrap}; admin client properties: {broker.admin_properties}", flush=True)
+    # Ctrl-C or `kill <pid>` stop the broker too (a background job started by a script ignores SIGINT).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
+        broker.start()
+        print(f"SASL_SSL broker on {broker.bootstrap} (pid {os.getpid()}); admin client properties: "
+              f"{broker.admin_properties}", flush=True)
         broker.process.wait()
     except KeyboardInterrupt:
         pass
