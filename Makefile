@@ -1,6 +1,7 @@
-# knooppunt: make help lists the targets. Two commands matter most:
-#   make demo   the whole system locally (broker, five services, partner adapters) with a demo
-#   make test   every test against a real Kafka broker (what CI runs)
+# knooppunt: make help lists the targets. These matter most:
+#   make demo         the whole system locally (broker, five services, partner adapters) with a demo
+#   make test         every test against a real Kafka broker (CI runs it first)
+#   make test-faults  crashes, pauses and a broker restart under load (CI runs it second)
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -86,7 +87,7 @@ status: ## Show which processes run
 logs: ## Follow every service log
 	tail -n 20 -F $(RUN)/logs/*.log
 
-test: proto $(NODE_STAMP) ## Every test (unit, integration, e2e) on a fresh real broker; what CI runs
+test: proto $(NODE_STAMP) ## Every test (unit, integration, e2e) on a fresh real broker; CI runs it, then test-faults
 	@set -euo pipefail; \
 	broker() { KNOOPPUNT_RUN=$(TEST_RUN) KAFKA_PORT=$(TEST_KAFKA_PORT) KAFKA_CONTROLLER_PORT=$(TEST_KAFKA_CONTROLLER_PORT) PYTHON=$(PY) bash deploy/kafka/kafka.sh "$$@"; }; \
 	broker clean >/dev/null; \
@@ -114,8 +115,9 @@ test-broker-down: ## Stop the test broker
 bench: proto ## Benchmarks against same-run baselines on an own broker and stack; PROFILE=quick|full
 	$(PY) -m bench.run --profile $(or $(PROFILE),quick)
 
-test-faults: proto ## Fault tests: SIGKILL/SIGSTOP of services and kill -9 of the broker under load (own broker)
-	$(PY) -m pytest tests/faults -m faults -ra -p no:cacheprovider $(PYTEST_ARGS)
+test-faults: proto ## Fault tests (CI runs them after make test): SIGKILL/SIGSTOP of each service, kill -9 of the broker, 1 and 2 instances, under load (own broker)
+	KNOOPPUNT_FAULT_RESULTS=$${KNOOPPUNT_FAULT_RESULTS:-$(RUN)/faults} \
+	  $(PY) -m pytest tests/faults -m faults -ra -p no:cacheprovider $(PYTEST_ARGS)
 
 grpcurl: ## Install grpcurl (a generic gRPC client) into .venv/bin with Go
 	GOBIN=$(CURDIR)/$(VENV)/bin go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.3

@@ -1,8 +1,10 @@
 """Sharing decisions driven through the LIO's gRPC API during a load, as demo.py does.
 
-Each decision is a multidisciplinary local approach with a sharing (so it must reach the audit
-log exactly once). Retries after UNAVAILABLE are safe: an identical decision is recognised
-(`recorded=False`) and publishes nothing new.
+Decisions alternate between a multidisciplinary local approach with a sharing and a referral
+to the RIEC and the police (so referral has work in flight when it is killed). Every one must
+reach the audit log exactly once; each referral must be issued exactly once per recipient.
+Retries after UNAVAILABLE are safe: an identical decision is recognised (`recorded=False`) and
+publishes nothing new.
 """
 
 from __future__ import annotations
@@ -24,9 +26,22 @@ PRESENT = (CHAIR, *(sharing_pb2.Actor(person_id=f"mw-{n}", role="lio-member", or
                     for n in ("0107", "0311")))
 
 
-def _decision(meeting_id: str, signal_id: str) -> lio_pb2.RecordDecisionRequest:
-    req = lio_pb2.RecordDecisionRequest(meeting_id=meeting_id, signal_id=signal_id, decided_by=CHAIR,
-                                        reason="Huisvesting vraagt gezamenlijke aanpak (fault test).")
+LOCAL, REFERRAL = "local", "referral"
+# Recipients of a referral decision: the RIEC, and the police (whose adapter acknowledges over Kafka).
+REFERRAL_RECIPIENTS = ("riec-rotterdam", "politie")
+
+
+def _decision(meeting_id: str, signal_id: str, kind: str) -> lio_pb2.RecordDecisionRequest:
+    req = lio_pb2.RecordDecisionRequest(meeting_id=meeting_id, signal_id=signal_id, decided_by=CHAIR)
+    if kind == REFERRAL:
+        req.reason = "Aanwijzingen overstijgen de lokale aanpak (fault test)."
+        req.refer_to_riec.CopyFrom(lio_events.ReferToRiec(grounds="Meerdere signalen, meter overbrugd (fault test)."))
+        req.sharing.CopyFrom(sharing_pb2.Sharing(
+            legal_basis="WGS art. 2.3 jo. Convenant RIEC Rotterdam art. 6", purpose="integrale aanpak ondermijning",
+            recipients=list(REFERRAL_RECIPIENTS),
+            data_categories=["signal.registration_number", "signal.themes", "signal.grounds", "subject.address"]))
+        return req
+    req.reason = "Huisvesting vraagt gezamenlijke aanpak (fault test)."
     req.local_approach.CopyFrom(lio_events.LocalApproach(
         multidisciplinary=True, lead_team="team-toezicht-handhaving", interventions=["integrale-controle"],
         teams=["team-publiekszaken-brp", "team-toezicht-handhaving"]))
@@ -50,7 +65,8 @@ async def _retry(call, timeout_s: float):  # noqa: ANN001, ANN202
 
 
 async def decide(target: str, signal_ids: list[str], timeout_s: float = 180.0) -> dict[str, str]:
-    """Schedule one meeting and record one sharing decision per signal; signal id -> decision id."""
+    """Schedule one meeting and record one sharing decision per signal, alternating local approach
+    and referral; signal id -> kind (``local`` or ``referral``)."""
     decided: dict[str, str] = {}
     async with grpc.aio.insecure_channel(target) as channel:
         lio = lio_pb2_grpc.LioServiceStub(channel)
@@ -60,9 +76,10 @@ async def decide(target: str, signal_ids: list[str], timeout_s: float = 180.0) -
         for person in PRESENT:
             await _retry(lambda person=person: lio.RecordAttendance(lio_pb2.RecordAttendanceRequest(
                 meeting_id=meeting.meeting_id, attendee=person), timeout=10, wait_for_ready=True), timeout_s)
-        for sid in signal_ids:
+        for n, sid in enumerate(signal_ids):
+            kind = (LOCAL, REFERRAL)[n % 2]
             # The LIO knows a signal only once it was registered: retry until it does.
-            resp = await _retry(lambda sid=sid: lio.RecordDecision(_decision(meeting.meeting_id, sid), timeout=10,
-                                                                   wait_for_ready=True), timeout_s)
-            decided[sid] = resp.decision_id
+            await _retry(lambda sid=sid, kind=kind: lio.RecordDecision(_decision(meeting.meeting_id, sid, kind), timeout=10,
+                                                                       wait_for_ready=True), timeout_s)
+            decided[sid] = kind
     return decided
