@@ -17,6 +17,9 @@ MAX_QUEUED = 10_000
 class ReferralFeed:
     def __init__(self) -> None:
         self._queues: dict[str, set[asyncio.Queue[Referral | None]]] = {}
+        # referral id -> the highest delivery (0 = first, n = n-th redelivery) put on the feed:
+        # the handler that made it and the follower of referrals.events may both offer it.
+        self._offered: dict[str, int] = {}
 
     def subscribe(self, recipient: str) -> asyncio.Queue[Referral | None]:
         queue: asyncio.Queue[Referral | None] = asyncio.Queue(maxsize=MAX_QUEUED)
@@ -27,6 +30,9 @@ class ReferralFeed:
         self._queues.get(recipient, set()).discard(queue)
 
     def publish(self, referral: Referral) -> None:
+        if self._offered.get(referral.referral_id, -1) >= referral.redelivery:
+            return
+        self._offered[referral.referral_id] = referral.redelivery
         for queue in list(self._queues.get(referral.recipient, ())):
             if queue.full():
                 # A subscriber this far behind is stuck: drop it and tell it so (the None marker),

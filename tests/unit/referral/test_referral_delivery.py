@@ -218,3 +218,15 @@ async def test_with_two_instances_only_the_owner_of_the_signal_sweeps_it(world) 
     assert await other.sweep() == (0, 0)
     assert await owner.sweep() == (1, 0)
     assert w.log.published == [("referrals.to.politie", RID), ("referrals.events/redelivered-1", RID)]
+
+
+async def test_the_feed_offers_each_delivery_once_whoever_offers_it(world) -> None:  # noqa: ANN001
+    # The sweeper that redelivered and the follower of referrals.events may both offer a copy.
+    w = world
+    await issued(w)
+    live = w.feed.subscribe("politie")
+    referral = w.book.issued[RID].referral
+    copy = referral.model_copy(update={"redelivery": 1})
+    for offered in (referral, copy, copy, referral):
+        w.feed.publish(offered)
+    assert [live.get_nowait().redelivery] == [1] and live.empty()
