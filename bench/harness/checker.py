@@ -1,6 +1,8 @@
 """The invariants a fault must not break, checked from the topics themselves.
 
-- every acknowledged signal is registered exactly once (SignalRegistered per signal id);
+- every acknowledged signal is registered exactly once (one SignalRegistered event, by its
+  CloudEvents id, per signal id; a record repeating that event with the same number is a
+  redelivery that consumers dedupe, counted but not a failure);
 - no signal of the run is registered twice, acknowledged or not; no registration number of the
   run's signals was issued to any other signal (over the whole topic, every instance);
 - order per signal: all its register events in one partition, SignalRegistered first;
@@ -42,10 +44,13 @@ class Verdict:
         return not self.problems
 
 
-async def registrations(bootstrap: str) -> tuple[dict[str, list[tuple[int, int, str]]], dict[str, list[str]]]:
-    """signal id -> [(partition, offset, ce_type)] over signals.registered; number -> signal ids."""
+async def registrations(bootstrap: str) -> tuple[dict[str, list[tuple[int, int, str]]], dict[str, list[str]],
+                                                dict[str, dict[str, set[str]]]]:
+    """Over signals.registered: signal id -> [(partition, offset, ce_type)]; number -> signal ids;
+    signal id -> {event id of a SignalRegistered -> the registration numbers it carried}."""
     events: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     numbers: dict[str, list[str]] = defaultdict(list)
+    registered: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     async for r in replay_raw(bootstrap, ["signals.registered"]):
         ce_type = header(r.headers, "ce_type") or ""
         sid = (r.key or b"").decode()
@@ -53,22 +58,33 @@ async def registrations(bootstrap: str) -> tuple[dict[str, list[tuple[int, int, 
             msg = SignalRegistered.FromString(r.value)
             sid = msg.signal_id
             numbers[msg.registration_number].append(sid)
+            registered[sid][header(r.headers, "ce_id") or f"{r.partition}:{r.offset}"].add(msg.registration_number)
         events[sid].append((r.partition, r.offset, ce_type))
-    return events, numbers
+    return events, numbers, registered
 
 
 async def check(bootstrap: str, acked: dict[int, str], all_ids: set[str], decided: dict[str, str],
                 recipients: int = len(REFERRAL_RECIPIENTS)) -> Verdict:
-    """``decided``: signal id -> decision kind (``local`` or ``referral``, see lio_driver)."""
+    """``decided``: signal id -> decision kind (``local`` or ``referral``, see lio_driver).
+
+    A registration is a SignalRegistered *event* (its CloudEvents id): a second record with the
+    same id and the same number is that event delivered again (consumers dedupe by id), counted
+    under ``redelivered``; a second id, or one id with two numbers, is a second registration.
+    """
     v = Verdict()
-    events, numbers = await registrations(bootstrap)
-    registered = {sid: sum(1 for e in evs if e[2] == REGISTERED_TYPE) for sid, evs in events.items()}
+    events, numbers, by_event = await registrations(bootstrap)
+    registered = {sid: len(ids) for sid, ids in by_event.items()}
+    records = {sid: sum(1 for e in evs if e[2] == REGISTERED_TYPE) for sid, evs in events.items()}
     missing = [s for s in acked.values() if registered.get(s, 0) == 0]
     twice = [s for s in all_ids if registered.get(s, 0) > 1]
+    altered = [s for s in all_ids & by_event.keys() if any(len(n) > 1 for n in by_event[s].values())]
+    redelivered = sum(records[s] - registered[s] for s in all_ids & by_event.keys())
     if missing:
         v.problems.append(f"{len(missing)} acknowledged signals never registered, e.g. {missing[:3]}")
     if twice:
-        v.problems.append(f"{len(twice)} signals registered more than once, e.g. {twice[:3]}")
+        v.problems.append(f"{len(twice)} signals registered more than once (distinct events), e.g. {twice[:3]}")
+    if altered:
+        v.problems.append(f"{len(altered)} signals whose registration event recurs with another number, e.g. {altered[:3]}")
     dup_numbers = sorted(n for n, sids in numbers.items() if len(set(sids)) > 1 and not all_ids.isdisjoint(sids))
     if dup_numbers:
         v.problems.append(f"{len(dup_numbers)} registration numbers of this run issued to more than one signal, "
@@ -105,6 +121,7 @@ async def check(bootstrap: str, acked: dict[int, str], all_ids: set[str], decide
     if verify.returncode != 0:
         v.problems.append(f"audit verify failed: {verify.stdout.strip()} {verify.stderr.strip()[-500:]}")
     v.figures = {"acknowledged": len(acked), "registered_of_run": sum(1 for s in all_ids if registered.get(s)),
+                 "redelivered_registrations": redelivered,
                  "decisions": len(decided), "referral_decisions": len(referred),
                  "referrals_issued": sum(len(issued.get(sid, [])) for sid in referred), "audit_entries": len(entries)}
     return v

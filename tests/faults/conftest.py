@@ -1,7 +1,7 @@
 """Fault tests: their own broker (they kill it) and every service as a process.
 
-Sizes come from the environment; the defaults are what CI runs (`make test-faults`, about
-4-5 min on a shared 2-core machine), and a person at a quiet machine can raise them:
+Sizes come from the environment; the defaults are what CI runs (`make test-faults`, about 3 min
+on a shared 2-core machine), and a person at a quiet machine can raise them:
 KNOOPPUNT_FAULT_SIGNALS (signals per scenario, default 1000), KNOOPPUNT_FAULT_DECISIONS
 (sharing decisions per scenario, half of them referrals, default 4), KNOOPPUNT_FAULT_PAUSED
 (the service SIGSTOPped past its session timeout, default registration),
@@ -111,7 +111,9 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
         terminalreporter.write_line(
             f"{r['scenario']:30} x{r['instances']}  acked {r['acknowledged']:>6}  retried streams "
             f"{sum(r['failures'].values()):>3} {r['failures']}  restart {r['restart_s']}s  "
-            f"lag zero {r['recovery_s']}s  {'OK' if r['ok'] else 'FAILED'}")
+            f"lag zero {r['recovery_s']}s  {'OK' if r['ok'] else 'FAILED'}"
+            + (f"  ({r['redelivered_registrations']} registrations delivered twice, same event)"
+               if r.get("redelivered_registrations") else ""))
         for problem in r["problems"]:
             terminalreporter.write_line(f"    problem: {problem}")
     out = Path(os.environ.get("KNOOPPUNT_FAULT_RESULTS") or _RUN.get("run") or ".")
