@@ -111,10 +111,11 @@ class TopicFollower:
         consumer = self._consumer
         while True:
             if self._restart:
+                # Positions first, before any await: a sync() from now on waits for the new fold.
+                self._position = {tp: 0 for tp in self._partitions}
                 if self._on_restart is not None:
                     self._on_restart()
                 await consumer.seek_to_beginning(*self._partitions)
-                self._position = {tp: 0 for tp in self._partitions}
                 self._restart = False
                 log.warning("follower_restarted_from_offset_0", topics=self._topics)
             try:

@@ -17,7 +17,13 @@ from services.registration.entrypoints.grpc_api import RegistrationServicer
 from services.registration.entrypoints.stream import register_agents
 from crypto_shredding.kafka_store import KafkaKeyStore
 from services.registration.adapters.keys import DescriptionOpener
-from services.registration.entrypoints.follow import CatchUpGate, GatedRegistration, register_follower
+from services.registration.entrypoints.follow import (
+    CatchUpGate,
+    GatedRegistration,
+    Lease,
+    LeasedLog,
+    register_follower,
+)
 from services.registration.settings import RegistrationSettings
 from topic_catalog import SUBJECT_KEYS
 
@@ -40,8 +46,10 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
         await follower.restart()
         log.warning("register_rebuilt_after_failed_batch", signals=len(register.entries))
 
-    handle = RegisterReceivedSignal(register, KafkaRegistrationLog(publisher), clock=lambda: datetime.now(UTC),
-                                    recover=recover)
+    # Decisions older than half the session timeout are not published (a paused instance may have lost its partitions).
+    lease = Lease(settings.kafka_session_timeout_s / 2)
+    handle = RegisterReceivedSignal(register, LeasedLog(KafkaRegistrationLog(publisher), lease),
+                                    clock=lambda: datetime.now(UTC), recover=recover)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:
         registration_pb2_grpc.add_RegistrationServiceServicer_to_server(RegistrationServicer(
@@ -52,9 +60,11 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
         await publisher.start()
         await keys.start()
         count = await follower.start()
+        gate.start_watchdog()
         log.info("register_rebuilt", events=count, signals=len(register.entries))
 
     host = GrpcHost(settings, add_servicers, startup=[startup], shutdown=[follower.stop, publisher.stop, keys.stop])
     gate.connect(app)
-    register_agents(app, register, GatedRegistration(handle, gate), host.ready)
+    register_agents(app, register, GatedRegistration(handle, gate, lease, settings.kafka_heartbeat_interval_s + 1),
+                    host.ready)
     return app, host

@@ -14,6 +14,7 @@ revocation), so a redelivered signal is then recognised as known and only announ
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -87,10 +88,32 @@ class CatchUpGate:
     decision while the register is being folded again from offset 0 (a half-built register
     would hand out numbers that were given already)."""
 
-    def __init__(self, follower: TopicFollower | None = None) -> None:
+    def __init__(self, follower: TopicFollower | None = None, stall_s: float = 2.0) -> None:
         self.follower = follower
         self._behind: set[int] = set()
         self._lock = asyncio.Lock()
+        # A process that was frozen or starved (SIGSTOP, a VM or GC stall) may have lost its
+        # partitions meanwhile and still be processing what it had fetched: when the watchdog
+        # did not tick for ``stall_s``, the next decision first folds everything published
+        # since, so signals the new owner registered during the stall are known.
+        self._stall_s = stall_s
+        self._tick = time.monotonic()
+        self._watchdog: asyncio.Task | None = None
+
+    def start_watchdog(self) -> None:
+        async def tick() -> None:
+            while True:
+                self._tick = time.monotonic()
+                await asyncio.sleep(self._stall_s / 8)
+
+        self._watchdog = asyncio.create_task(tick(), name="registration-stall-watchdog")
+
+    def _check_stall(self) -> None:
+        stalled = time.monotonic() - self._tick
+        if stalled > self._stall_s:
+            log.warning("process_stalled_catching_up", stalled_s=round(stalled, 1))
+            self.hold_all()
+            self._tick = time.monotonic()
 
     def assigned(self, partitions: set[int]) -> None:
         self._behind |= partitions
@@ -99,6 +122,7 @@ class CatchUpGate:
         self._behind |= set(range(SIGNALS_RECEIVED.partitions))
 
     async def wait(self, signal_ids: list[str]) -> None:
+        self._check_stall()
         if not self._behind or not {segment_of(s) for s in signal_ids} & self._behind:
             return
         async with self._lock:
@@ -120,17 +144,77 @@ class CatchUpGate:
             self.assigned(partitions)
 
 
-class GatedRegistration:
-    """The registration handler behind the gate (what the signals.received agent calls)."""
+class LeaseExpired(RuntimeError):
+    """Deciding took so long (the process was paused or starved) that the partition may have
+    gone to another instance meanwhile: nothing of the batch is published."""
 
-    def __init__(self, handle: Any, gate: CatchUpGate) -> None:  # noqa: ANN401
+
+class Lease:
+    """Decisions are published only shortly after they were taken.
+
+    A process paused between deciding and publishing (SIGSTOP, a long GC or VM stall) past the
+    consumer session timeout has lost its partitions without knowing it; the new owner decides
+    the same signals. Publishing then would put a second registration of a signal on the topic.
+    Kafka transactions would fence such a zombie; until then the time between taking the
+    decisions and handing them to the producer is bounded to well below the session timeout.
+    """
+
+    def __init__(self, limit_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._limit_s = limit_s
+        self._clock = clock
+        self._taken = clock()
+
+    def take(self) -> None:
+        self._taken = self._clock()
+
+    def check(self) -> None:
+        held = self._clock() - self._taken
+        if held > self._limit_s:
+            raise LeaseExpired(f"decided {held:.1f} s ago, more than {self._limit_s:.1f} s: not published")
+
+
+class LeasedLog:
+    """The registration log behind the lease: registrations are published only while it holds."""
+
+    def __init__(self, log_: Any, lease: Lease) -> None:  # noqa: ANN401
+        self._log = log_
+        self._lease = lease
+
+    def __getattr__(self, name: str) -> Any:  # noqa: ANN401 (announcements and the rest pass through)
+        return getattr(self._log, name)
+
+    async def append_many(self, items: Any) -> None:  # noqa: ANN401
+        self._lease.check()
+        await self._log.append_many(items)
+
+    async def append(self, registration: Any, traceparent: str) -> None:  # noqa: ANN401
+        self._lease.check()
+        await self._log.append(registration, traceparent)
+
+
+class GatedRegistration:
+    """The registration handler behind the gate and the lease (what the signals.received agent
+    calls). After an expired lease it waits a while before the batch is retried, so that the
+    partition's new owner (if there is one) publishes first and the retry finds it registered."""
+
+    def __init__(self, handle: Any, gate: CatchUpGate, lease: Lease, wait_after_expiry_s: float) -> None:  # noqa: ANN401
         self._handle = handle
         self._gate = gate
+        self._lease = lease
+        self._wait_after_expiry_s = wait_after_expiry_s
 
     async def batch(self, items: list) -> list:
         await self._gate.wait([received.signal_id for received, _ in items])
-        return await self._handle.batch(items)
+        self._lease.take()
+        try:
+            return await self._handle.batch(items)
+        except LeaseExpired as exc:
+            log.error("registration_lease_expired", error=str(exc), signals=len(items))
+            self._gate.hold_all()
+            await asyncio.sleep(self._wait_after_expiry_s)
+            raise
 
     async def __call__(self, received: Any, traceparent: str) -> Any:  # noqa: ANN401
         await self._gate.wait([received.signal_id])
+        self._lease.take()
         return await self._handle(received, traceparent)
