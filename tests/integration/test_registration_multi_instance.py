@@ -102,10 +102,13 @@ def check_topic(bootstrap: str, ids: set[str]) -> list:
     counts = Counter(s for s, _ in registered if s in ids)
     assert set(counts) == ids, f"{len(ids - set(counts))} acknowledged signals not registered"
     assert [s for s, n in counts.items() if n != 1] == []
-    first = {}
+    first: dict[str, str] = {}
+    holders: dict[str, set[str]] = defaultdict(set)
     for signal_id, number in registered:
         first.setdefault(signal_id, number)
-    assert len(set(first.values())) == len(first), "a registration number was given twice"
+        holders[number].add(signal_id)
+    # (Other tests publish hand-made registrations with old-format numbers: only this run's count.)
+    assert [first[s] for s in ids if len(holders[first[s]]) > 1] == [], "a registration number was given twice"
     per_segment = defaultdict(list)
     for number in first.values():
         year, segmented, seq, segment = number_order(number)
