@@ -11,13 +11,13 @@ erasure everywhere.
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-import os
-
-from cloudevents_kafka.kafka import replay_raw
+from cloudevents_kafka.kafka import MAX_BATCH_BYTES, all_acked, replay_raw, settled
 from crypto_shredding import KID_BYTES, unwrap, wrap
 
 TOMBSTONE = None
@@ -35,7 +35,8 @@ class KafkaKeyStore:
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> int:
-        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True)
+        self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True,
+                                          max_batch_size=MAX_BATCH_BYTES)
         await self._producer.start()
         return await self.refresh()
 
@@ -71,21 +72,43 @@ class KafkaKeyStore:
     async def ensure_key(self, key_id: str) -> None:
         """Create and durably store a key for ``key_id`` if it has none (also after an erasure:
         new data about the same subject gets a new key; the old data stays unreadable)."""
-        if key_id in self._keys:
-            return True
-        if key_id in self._pending:  # another coroutine is storing it right now
-            await self._pending[key_id]
-            return
-        future = asyncio.get_running_loop().create_future()
-        self._pending[key_id] = future
+        await self.ensure_keys([key_id])
+
+    async def ensure_keys(self, key_ids: Iterable[str]) -> None:
+        """`ensure_key` for many at once: every missing key is sent, then all acknowledgements
+        are awaited (one round trip for the lot). Returns only when every key is stored; raises
+        (KafkaError, or LookupError when another caller failed to store one) otherwise, and then
+        none of the keys that were not acknowledged is usable."""
+        key_ids = list(key_ids)
+        loop = asyncio.get_running_loop()
+        ours: dict[str, tuple[bytes, bytes, asyncio.Future]] = {}
+        theirs: list[asyncio.Future] = []
+        for key_id in key_ids:
+            if key_id in self._keys or key_id in ours:
+                continue
+            if (pending := self._pending.get(key_id)) is not None:  # another caller is storing it
+                theirs.append(pending)
+                continue
+            ours[key_id] = (os.urandom(KID_BYTES), AESGCM.generate_key(bit_length=256), loop.create_future())
+            self._pending[key_id] = ours[key_id][2]
+        sent: list[asyncio.Future] = []
         try:
-            kid, data_key = os.urandom(KID_BYTES), AESGCM.generate_key(bit_length=256)
-            value = kid + wrap(self._master, key_id, data_key)
-            await self._producer.send_and_wait(self._topic, key=key_id.encode(), value=value)
-            self._keys[key_id] = (kid, data_key)
+            for key_id, (kid, key, _) in ours.items():
+                sent.append(await self._producer.send(self._topic, key=key_id.encode(),
+                                                      value=kid + wrap(self._master, key_id, key)))
+            await all_acked(sent)
+            for key_id, (kid, key, _) in ours.items():
+                self._keys[key_id] = (kid, key)
         finally:
-            future.set_result(None)
-            self._pending.pop(key_id, None)
+            settled(sent)
+            for key_id, (_, _, done) in ours.items():
+                done.set_result(None)
+                self._pending.pop(key_id, None)
+        for pending in theirs:
+            await asyncio.shield(pending)
+        missing = [k for k in key_ids if k not in self._keys] if theirs else []
+        if missing:
+            raise LookupError(f"the key for {missing[0]} was not stored (another attempt failed); retry")
 
     async def erase(self, key_id: str) -> bool:
         existed = key_id in self._keys

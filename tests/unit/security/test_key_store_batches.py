@@ -1,0 +1,69 @@
+"""KafkaKeyStore.ensure_keys: every missing key is sent, all acknowledgements are awaited, and
+only then are the keys usable; a failed round leaves none of its keys usable. A fake producer
+stands in for the broker (the real one is in tests/integration/test_key_store.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError
+
+from crypto_shredding.kafka_store import KafkaKeyStore
+
+
+class Producer:
+    """Records every send; the test settles the acknowledgements."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[bytes, asyncio.Future]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes) -> asyncio.Future:
+        future = asyncio.get_running_loop().create_future()
+        self.sent.append((key, future))
+        return future
+
+
+def store() -> tuple[KafkaKeyStore, Producer]:
+    keys = KafkaKeyStore("unused:9092", "keys.subjects", os.urandom(32))
+    keys._producer = producer = Producer()  # noqa: SLF001
+    return keys, producer
+
+
+async def test_ensure_keys_returns_only_when_every_key_is_acknowledged() -> None:
+    keys, producer = store()
+    call = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b", "signal:c"]))
+    await asyncio.sleep(0.01)
+    assert [k for k, _ in producer.sent] == [b"signal:a", b"signal:b", b"signal:c"]  # all sent at once
+    producer.sent[0][1].set_result(None)
+    producer.sent[2][1].set_result(None)
+    await asyncio.sleep(0.01)
+    assert not call.done() and not keys.has_key("signal:a")  # not usable before every ack
+    producer.sent[1][1].set_result(None)
+    await call
+    assert all(keys.has_key(k) for k in ("signal:a", "signal:b", "signal:c"))
+    await keys.ensure_keys(["signal:a"])  # known: nothing sent again
+    assert len(producer.sent) == 3
+
+
+async def test_a_failed_round_leaves_none_of_its_keys_usable_and_a_waiting_caller_fails_too() -> None:
+    keys, producer = store()
+    first = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b"]))
+    await asyncio.sleep(0.01)
+    second = asyncio.ensure_future(keys.ensure_keys(["signal:b"]))  # waits for the first caller's key
+    await asyncio.sleep(0.01)
+    assert len(producer.sent) == 2
+    producer.sent[0][1].set_result(None)
+    producer.sent[1][1].set_exception(KafkaTimeoutError())
+    with pytest.raises(KafkaTimeoutError):
+        await first
+    with pytest.raises(LookupError):
+        await second
+    assert not keys.has_key("signal:a") and not keys.has_key("signal:b")
+    # A retry stores new keys.
+    retry = asyncio.ensure_future(keys.ensure_keys(["signal:b"]))
+    await asyncio.sleep(0.01)
+    producer.sent[-1][1].set_result(None)
+    await retry
+    assert keys.has_key("signal:b")
