@@ -8,7 +8,7 @@ replayed batches get the same answer and produce no second event. It is a projec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -47,9 +47,10 @@ class SourceDirectory(Protocol):
 
 
 class SignalLog(Protocol):
-    """Where accepted signals go. `append` returns only after the broker acknowledged."""
+    """Where accepted signals go. Returns only after the broker acknowledged every one of them;
+    raises (PublishUnavailable) when it did not, and then any of them may or may not be stored."""
 
-    async def append(self, signal: AcceptedSignal) -> None: ...
+    async def append_many(self, signals: Sequence[AcceptedSignal]) -> None: ...
 
 
 class DeadlineExceeded(Exception):
@@ -59,6 +60,7 @@ class DeadlineExceeded(Exception):
 class ReceiptIndex:
     def __init__(self) -> None:
         self._by_key: dict[tuple[str, str], Receipt] = {}
+        self._ids: set[str] = set()
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -66,9 +68,13 @@ class ReceiptIndex:
     def get(self, source: str, source_reference: str) -> Receipt | None:
         return self._by_key.get((source, source_reference))
 
+    def knows(self, signal_id: str) -> bool:
+        return signal_id in self._ids
+
     def remember(self, receipt: Receipt) -> None:
         # The first receipt wins: a later duplicate event never changes the original answer.
         self._by_key.setdefault((receipt.source, receipt.source_reference), receipt)
+        self._ids.add(receipt.signal_id)
 
 
 class SubmitSignal:
@@ -90,46 +96,80 @@ class SubmitSignal:
         self._channels = valid_channels
         self._themes = valid_themes
         self._clock = clock
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        # (source, source_reference) -> the receipt of a publication in progress (None if it failed).
+        self._inflight: dict[tuple[str, str], asyncio.Future[Receipt | None]] = {}
 
     async def __call__(
         self, submission: Submission, *, may_publish: Callable[[], bool] = lambda: True
     ) -> Receipt | Refused | Forbidden:
         """Accept a submission once. ``may_publish`` is asked right before publishing: when the
         caller's deadline has passed it answers False and nothing is published (DeadlineExceeded)."""
-        source = self._sources.lookup(submission.source)
-        if source is None:
-            return Forbidden(identity=submission.source)
-        key = (submission.source, submission.source_reference)
-        if (known := self._index.get(*key)) is not None:
-            return known.model_copy(update={"duplicate": True})
-        # Two concurrent submissions with the same key must not both publish.
-        lock = self._locks.setdefault(key, asyncio.Lock())
+        return (await self.many([submission], may_publish=may_publish))[0]
+
+    async def many(
+        self, submissions: Sequence[Submission], *, may_publish: Callable[[], bool] = lambda: True
+    ) -> list[Receipt | Refused | Forbidden]:
+        """Accept submissions in order, publishing the new ones together (one round of broker
+        acknowledgements). Stops at the first one that is refused or forbidden: the result
+        ends with that answer, and nothing after it is published. Raises when publishing
+        failed (nothing is acknowledged then) or the deadline passed (nothing was published)."""
+        results: list[Receipt | Refused | Forbidden | None] = []
+        fresh: list[tuple[int, tuple[str, str], AcceptedSignal]] = []
+        waiting: list[tuple[int, Submission, asyncio.Future]] = []
+        now = self._clock()
+        for submission in submissions:
+            source = self._sources.lookup(submission.source)
+            if source is None:
+                results.append(Forbidden(identity=submission.source))
+                break
+            key = (submission.source, submission.source_reference)
+            if (known := self._index.get(*key)) is not None:
+                results.append(known.model_copy(update={"duplicate": True}))
+                continue
+            # The same signal being published right now (another call, or earlier in this batch):
+            # never publish it twice; answer with its receipt once that one is acknowledged.
+            if (inflight := self._inflight.get(key)) is not None:
+                waiting.append((len(results), submission, inflight))
+                results.append(None)
+                continue
+            result = accept(submission, pseudonym_key=self._key, valid_channels=self._channels,
+                            valid_themes=self._themes, now=now)
+            if isinstance(result, list):
+                results.append(Refused(problems=tuple(result)))
+                break
+            problems = permission_problems(source, submission.channel, submission.themes, submission.anonymous)
+            if problems:
+                results.append(Refused(problems=tuple(problems)))
+                break
+            self._inflight[key] = asyncio.get_running_loop().create_future()
+            fresh.append((len(results), key, result))
+            results.append(None)
+        if fresh:
+            for (position, _, _), receipt in zip(fresh, await self._publish(fresh, may_publish), strict=True):
+                results[position] = receipt
+        for position, submission, inflight in waiting:
+            receipt = await asyncio.shield(inflight)
+            if receipt is None:  # that publication failed: this one tries again itself
+                results[position] = (await self.many([submission], may_publish=may_publish))[0]
+            else:
+                results[position] = receipt.model_copy(update={"duplicate": True})
+        return results
+
+    async def _publish(self, fresh: list[tuple[int, tuple[str, str], AcceptedSignal]],
+                       may_publish: Callable[[], bool]) -> list[Receipt]:
+        receipts: list[Receipt | None] = [None] * len(fresh)
         try:
-            async with lock:
-                if (known := self._index.get(*key)) is not None:
-                    return known.model_copy(update={"duplicate": True})
-                result = accept(
-                    submission,
-                    pseudonym_key=self._key,
-                    valid_channels=self._channels,
-                    valid_themes=self._themes,
-                    now=self._clock(),
-                )
-                if isinstance(result, list):
-                    return Refused(problems=tuple(result))
-                problems = permission_problems(source, submission.channel, submission.themes, submission.anonymous)
-                if problems:
-                    return Refused(problems=tuple(problems))
-                if not may_publish():
-                    raise DeadlineExceeded(submission.source_reference)
-                await self._log.append(result)
-                receipt = receipt_for(result)
-                self._index.remember(receipt)
-                return receipt
+            if not may_publish():
+                raise DeadlineExceeded(fresh[0][2].source_reference)
+            await self._log.append_many([signal for _, _, signal in fresh])
+            for i, (_, _, signal) in enumerate(fresh):
+                receipts[i] = receipt_for(signal)
+                self._index.remember(receipts[i])
+            return receipts
         finally:
-            if not lock.locked():
-                self._locks.pop(key, None)
+            # Waiters get the receipt, or None when publishing failed (they then try themselves).
+            for (_, key, _), receipt in zip(fresh, receipts, strict=True):
+                self._inflight.pop(key).set_result(receipt)
 
 
 def receipt_for(signal: AcceptedSignal) -> Receipt:

@@ -25,6 +25,7 @@ from knooppunt.intake.v1 import intake_pb2, intake_pb2_grpc
 from services.intake.adapters.edge_rules import EdgeRules
 from services.intake.adapters.proto import receipt_to_proto, submission_from_proto
 from services.intake.application.submit import DeadlineExceeded, Forbidden, Receipt, Refused, SubmitSignal
+from services.intake.domain.signal import Submission
 from services.intake.domain.subjects import FieldProblem
 
 log = structlog.get_logger(__name__)
@@ -33,8 +34,8 @@ MAX_SIGNALS_PER_STREAM = 100_000
 # One signal on the wire; the largest valid one (10,000 characters, 50 subjects, 20 attachments)
 # is far below this. The server's message limit (4 MiB) bounds each stream message as well.
 MAX_SIGNAL_BYTES = 256 * 1024
-# Signals published concurrently within one bulk stream; keeps order of receipts, bounds memory.
-BULK_WINDOW = 256
+# Signals of one bulk stream submitted together (keys and events in one round of acks each).
+BULK_WINDOW = 500
 # Less time than this left on the caller's deadline: do not start publishing.
 MIN_SECONDS_TO_PUBLISH = 0.02
 
@@ -115,9 +116,9 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         self._submit = submit
         self._rules = rules
 
-    async def _one(self, request, may_publish: Callable[[], bool], identity: str | None = None):  # noqa: ANN001, ANN202
-        """Check and submit one request message; raises PublishUnavailable/DeadlineExceeded,
-        and IdentityMismatch when an authenticated caller submits under another source's name."""
+    def _check(self, request, identity: str | None) -> Submission | Refused:  # noqa: ANN001
+        """The edge checks of one request message: a submission for the domain, or a refusal.
+        Raises IdentityMismatch when an authenticated caller submits under another source's name."""
         if request is UNDECODABLE:
             return Refused(problems=(_UNDECODABLE_PROBLEM,))
         allowed = _source_of(identity)
@@ -128,11 +129,13 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         problems = self._rules.problems(request)
         if problems:
             return Refused(problems=tuple(problems))
-        return await self._submit(submission_from_proto(request.signal), may_publish=may_publish)
+        return submission_from_proto(request.signal)
 
     async def SubmitSignal(self, request: intake_pb2.SubmitSignalRequest, context: grpc.aio.ServicerContext):
         try:
-            result = await self._one(request, _deadline_guard(context), caller_identity(context))
+            result = self._check(request, caller_identity(context))
+            if not isinstance(result, Refused):
+                result = await self._submit(result, may_publish=_deadline_guard(context))
         except IdentityMismatch as exc:
             await context.abort(grpc.StatusCode.PERMISSION_DENIED, str(exc))
         except PublishUnavailable as exc:
@@ -148,53 +151,83 @@ class IntakeServicer(intake_pb2_grpc.IntakeServiceServicer):
         return intake_pb2.SubmitSignalResponse(receipt=receipt_to_proto(result))
 
     async def BulkSubmitSignals(self, request_iterator, context: grpc.aio.ServicerContext):
+        """Signals are checked as they arrive and submitted a window at a time: a window's keys
+        and events are written together (one round of acknowledgements each) while the next
+        window is being read, and receipts follow in order. The first refused signal ends the
+        stream: the ones before it are submitted first, the ones after it never."""
         receipts: list[intake_pb2.Receipt] = []
-        pending: list[tuple[int, asyncio.Future]] = []
+        window: list[Submission] = []
+        submitting: tuple[int, asyncio.Future] | None = None
         may_publish = _deadline_guard(context)
         identity = caller_identity(context)
-        index = 0
 
-        async def drain() -> None:
+        async def settle() -> None:
+            """Wait for the window being submitted; its receipts, or the end of the stream."""
+            nonlocal submitting
+            if submitting is None:
+                return
+            (first, task), submitting = submitting, None
             try:
-                for position, task in pending:
-                    try:
-                        result = await task
-                    except PublishUnavailable:
-                        await context.abort(
-                            grpc.StatusCode.UNAVAILABLE,
-                            f"Kafka is unavailable at signal {position}; signals before it were accepted, "
-                            "resubmit the whole batch safely",
-                        )
-                    except IdentityMismatch as exc:
-                        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"signals[{position}]: {exc}")
-                    except DeadlineExceeded:
-                        await context.abort(
-                            grpc.StatusCode.DEADLINE_EXCEEDED,
-                            f"deadline passed at signal {position}; resubmit the whole batch safely",
-                        )
-                    if isinstance(result, Forbidden):
-                        await context.abort(
-                            grpc.StatusCode.PERMISSION_DENIED, f"signals[{position}]: this source is not configured to submit signals"
-                        )
-                    if isinstance(result, Refused):
-                        await context.abort_with_status(_refusal(result.problems, prefix=f"signals[{position}]."))
-                    receipts.append(receipt_to_proto(result))
-            finally:
-                # On abort, the rest of the window is cancelled: nothing more is published.
-                for _, task in pending:
-                    task.cancel()
-                pending.clear()
-
-        async for request in request_iterator:
-            if index >= MAX_SIGNALS_PER_STREAM:
-                await drain()
+                results = await task
+            except PublishUnavailable as exc:
+                log.warning("publish_unavailable", error=str(exc))
                 await context.abort(
-                    grpc.StatusCode.RESOURCE_EXHAUSTED,
-                    f"at most {MAX_SIGNALS_PER_STREAM} signals per stream; split the batch",
+                    grpc.StatusCode.UNAVAILABLE,
+                    f"Kafka is unavailable at signal {first}; signals before it were accepted, "
+                    "resubmit the whole batch safely",
                 )
-            pending.append((index, asyncio.ensure_future(self._one(request, may_publish, identity))))
-            index += 1
-            if len(pending) >= BULK_WINDOW:
-                await drain()
-        await drain()
+            except DeadlineExceeded:
+                await context.abort(
+                    grpc.StatusCode.DEADLINE_EXCEEDED, f"deadline passed at signal {first}; resubmit the whole batch safely"
+                )
+            for position, result in enumerate(results, start=first):
+                await _refuse_unless_receipt(context, position, result)
+                receipts.append(receipt_to_proto(result))
+
+        async def submit_window() -> None:
+            # One window in flight: the previous one must be settled (it may end the stream).
+            nonlocal submitting
+            await settle()
+            if window:
+                first = len(receipts)
+                submitting = (first, asyncio.ensure_future(self._submit.many(list(window), may_publish=may_publish)))
+                window.clear()
+
+        index = 0
+        try:
+            async for request in request_iterator:
+                if index >= MAX_SIGNALS_PER_STREAM:
+                    await submit_window()
+                    await settle()
+                    await context.abort(
+                        grpc.StatusCode.RESOURCE_EXHAUSTED,
+                        f"at most {MAX_SIGNALS_PER_STREAM} signals per stream; split the batch",
+                    )
+                try:
+                    checked = self._check(request, identity)
+                except IdentityMismatch as exc:
+                    await submit_window()
+                    await settle()
+                    await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"signals[{index}]: {exc}")
+                if isinstance(checked, Refused):
+                    await submit_window()
+                    await settle()
+                    await _refuse_unless_receipt(context, index, checked)
+                window.append(checked)
+                index += 1
+                if len(window) >= BULK_WINDOW:
+                    await submit_window()
+            await submit_window()
+            await settle()
+        finally:
+            if submitting is not None:  # the stream ended early (cancelled): the window's outcome is moot
+                submitting[1].cancel()
+                submitting[1].add_done_callback(lambda t: t.cancelled() or t.exception())
         return intake_pb2.BulkSubmitSignalsResponse(receipts=receipts)
+
+
+async def _refuse_unless_receipt(context: grpc.aio.ServicerContext, position: int, result) -> None:  # noqa: ANN001
+    if isinstance(result, Forbidden):
+        await context.abort(grpc.StatusCode.PERMISSION_DENIED, f"signals[{position}]: this source is not configured to submit signals")
+    if isinstance(result, Refused):
+        await context.abort_with_status(_refusal(result.problems, prefix=f"signals[{position}]."))

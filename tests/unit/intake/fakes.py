@@ -19,11 +19,11 @@ class MemorySignalLog:
         self.appended: list[AcceptedSignal] = []
         self.available = True
 
-    async def append(self, signal: AcceptedSignal) -> None:
+    async def append_many(self, signals: list[AcceptedSignal]) -> None:
         await asyncio.sleep(0)  # let concurrent submissions interleave, as a broker round trip would
         if not self.available:
             raise PublishUnavailable("the in-memory log is switched off")
-        self.appended.append(signal)
+        self.appended += signals
 
     async def receipts(self) -> list[Receipt]:
         return [receipt_for(s) for s in self.appended]

@@ -39,7 +39,7 @@ class SignalLogContract:
         # Step 1: append returns only when the signal is stored.
         log = await self.make_log()
         signal = accepted(f"contract-{uuid.uuid4()}")
-        await log.append(signal)
+        await log.append_many([signal])
         # Step 2: the receipt rebuilt from the log equals the one handed out.
         found = [r for r in await self.receipts_of(log) if r.source_reference == signal.source_reference]
         assert [(r.signal_id, r.received_at) for r in found] == [(signal.signal_id, signal.received_at)]
@@ -47,4 +47,4 @@ class SignalLogContract:
     async def test_an_unavailable_log_raises_publish_unavailable(self) -> None:
         log = await self.make_unavailable_log()
         with pytest.raises(PublishUnavailable):
-            await log.append(accepted(f"contract-{uuid.uuid4()}"))
+            await log.append_many([accepted(f"contract-{uuid.uuid4()}")])

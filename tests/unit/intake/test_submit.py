@@ -16,11 +16,11 @@ class MemoryLog:
         self.appended: list[AcceptedSignal] = []
         self.fail = fail
 
-    async def append(self, signal: AcceptedSignal) -> None:
+    async def append_many(self, signals: list[AcceptedSignal]) -> None:
         await asyncio.sleep(0)  # let concurrent submissions interleave, as a broker round trip would
         if self.fail:
             raise RuntimeError("broker down")
-        self.appended.append(signal)
+        self.appended += signals
 
 
 SOURCES = FileSourceDirectory({"s": Source(identity="s", channel=1, themes=frozenset({1}), anonymous_allowed=True)})
