@@ -15,6 +15,7 @@ from typing import Any
 
 import faust
 import grpc
+import mode
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
@@ -195,17 +196,12 @@ class GrpcHost(Service):
         log.info("grpc_stopped")
 
 
-def run(name: str, settings: ServiceSettings, app: faust.App, *services: Service) -> None:
-    """Run the worker until SIGTERM/SIGINT; then stop every service and commit offsets."""
+def run(name: str, settings: ServiceSettings, app: faust.App | None, *services: Service) -> None:
+    """Run the worker until SIGTERM/SIGINT; then stop every service and commit offsets.
+    ``app`` is None for a service without stream agents (Faust refuses a consumer with no topics)."""
     logsetup.configure(name, settings.log_level)
-    worker = faust.Worker(
-        app,
-        *services,
-        loglevel=settings.log_level,
-        override_logging=False,
-        redirect_stdouts=False,
-        quiet=True,
-    )
+    options: dict[str, Any] = dict(loglevel=settings.log_level, override_logging=False, redirect_stdouts=False, quiet=True)
+    worker = faust.Worker(app, *services, **options) if app is not None else mode.Worker(*services, **options)
     # Faust's terminal spinner writes escape codes into log files; logs are JSON lines only.
     worker.spinner = None
     worker.execute_from_commandline()

@@ -9,14 +9,14 @@ import structlog
 
 from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.intake.v1 import intake_pb2
-from servicehost import GrpcHost, create_faust_app
-from services.intake.adapters.kafka import KafkaSignalLog, rebuild_receipt_index
+from servicehost import GrpcHost
+from services.intake.adapters.kafka import KafkaSignalLog
 from services.intake.adapters.edge_rules import EdgeRules
 from services.intake.adapters.proto import CHANNELS, THEMES
 from services.intake.adapters.sources_file import FileSourceDirectory
 from services.intake.application.submit import ReceiptIndex, SubmitSignal
 from services.intake.entrypoints.grpc_api import IntakeServicer, add_to_server
-from services.intake.entrypoints.stream import register_agents
+from services.intake.entrypoints.stream import receipt_follower
 from crypto_shredding.kafka_store import KafkaKeyStore
 from services.intake.adapters.sealing import SignalSealer
 from services.intake.settings import IntakeSettings
@@ -26,7 +26,6 @@ log = structlog.get_logger(__name__)
 
 
 def build(settings: IntakeSettings):  # noqa: ANN201
-    app = create_faust_app("knooppunt-intake", settings)
     index = ReceiptIndex()
     publisher = EventPublisher(settings.kafka_bootstrap_servers, source="/knooppunt/intake")
     keys = KafkaKeyStore(settings.kafka_bootstrap_servers, SUBJECT_KEYS.name,
@@ -45,12 +44,14 @@ def build(settings: IntakeSettings):  # noqa: ANN201
         add_to_server(IntakeServicer(submit, EdgeRules()), server)
         return [intake_pb2.DESCRIPTOR.services_by_name["IntakeService"].full_name]
 
+    follower = receipt_follower(settings.kafka_bootstrap_servers, index)
+
     async def startup() -> None:
         await publisher.start()
         await keys.start()
-        count = await rebuild_receipt_index(settings.kafka_bootstrap_servers, index)
+        count = await follower.start()
         log.info("receipt_index_rebuilt", signals=count)
 
-    host = GrpcHost(settings, register, startup=[startup], shutdown=[publisher.stop, keys.stop])
-    register_agents(app, index, host.ready)
-    return app, host
+    host = GrpcHost(settings, register, startup=[startup], shutdown=[follower.stop, publisher.stop, keys.stop])
+    # No Faust app: intake has no stream agents (the receipt index is folded by a follower).
+    return None, host
