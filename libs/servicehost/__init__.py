@@ -27,6 +27,7 @@ import logsetup
 from grpc_security import INSECURE_FLAG, SecurityConfigError, insecure_allowed, server_credentials
 from cloudevents_kafka.kafka import EventPublisher
 from grpc_security.authz import AuthorizationInterceptor, AuthorizationTable
+from servicehost.gcpause import ShortGcPauses
 from servicehost.readlog import ReadLog
 
 log = structlog.get_logger(__name__)
@@ -135,6 +136,7 @@ class GrpcHost(Service):
         self._server: grpc.aio.Server | None = None
         self._health = health.aio.HealthServicer()
         self._read_publisher: EventPublisher | None = None
+        self._gc = ShortGcPauses()
 
     async def on_start(self) -> None:
         if self._settings.tls_cert_dir is not None:
@@ -168,6 +170,7 @@ class GrpcHost(Service):
         await self._health.set("", health_pb2.HealthCheckResponse.NOT_SERVING)
         for step in self._startup:
             await step()
+        self._gc.start()
         # Agents wait on this: they must not act on a projection that is still being rebuilt.
         self.ready.set()
         for name in [*names, ""]:
@@ -186,6 +189,7 @@ class GrpcHost(Service):
         return self._settings.tls_server_name
 
     async def on_stop(self) -> None:
+        self._gc.stop()
         if self._server is not None:
             await self._health.enter_graceful_shutdown()
             await self._server.stop(grace=5)
