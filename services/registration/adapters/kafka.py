@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from knooppunt.privacy.v1 import events_pb2 as privacy_events
 from prototime import from_timestamp
 from topic_catalog import PRIVACY_ERASURES
 from cloudevents_kafka import Envelope, EventTypes, new_traceparent
-from cloudevents_kafka.kafka import EventPublisher, replay
+from cloudevents_kafka.kafka import EventPublisher, Outgoing, replay
 from knooppunt.intake.v1 import events_pb2 as intake_events
 from knooppunt.lio.v1 import events_pb2 as lio_events
 from knooppunt.registration.v1 import events_pb2
@@ -39,30 +40,33 @@ class KafkaRegistrationLog:
     def __init__(self, publisher: EventPublisher) -> None:
         self._publisher = publisher
 
-    async def append(self, registration: Registration, traceparent: str) -> None:
-        await self._publisher.publish(
-            SIGNALS_REGISTERED.name,
-            key=registration.signal_id,
-            message=registration_to_event(registration),
-            event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
-            traceparent=new_traceparent(traceparent),
-        )
+    async def append_many(self, items: Sequence[tuple[Registration, str]]) -> None:
+        await self._publisher.publish_many([
+            Outgoing(SIGNALS_REGISTERED.name, key=registration.signal_id, message=registration_to_event(registration),
+                     event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
+                     traceparent=new_traceparent(traceparent))
+            for registration, traceparent in items
+        ])
 
-    async def announce_filing(self, registration: Registration, traceparent: str) -> None:
+    async def announce_filings(self, items: Sequence[tuple[Registration, str]]) -> None:
         """SignalFiled on registration.dossiers; the same event id every time it is announced."""
-        filing = registration.filing()
-        await self._publisher.publish(
-            REGISTRATION_DOSSIERS.name,
-            key=filing.dossier_id,
-            message=events_pb2.SignalFiled(
-                dossier_id=filing.dossier_id, signal_id=registration.signal_id,
-                registration_number=registration.registration_number, filing=filing_to_proto(filing),
-                filed_at=ts(registration.registered_at),
-            ),
-            subject=registration.signal_id,
-            event_id=str(uuid.uuid5(_FILED_NAMESPACE, registration.signal_id)),
-            traceparent=new_traceparent(traceparent),
-        )
+        await self._publisher.publish_many([_filed(registration, traceparent) for registration, traceparent in items])
+
+
+def _filed(registration: Registration, traceparent: str) -> Outgoing:
+    filing = registration.filing()
+    return Outgoing(
+        REGISTRATION_DOSSIERS.name,
+        key=filing.dossier_id,
+        message=events_pb2.SignalFiled(
+            dossier_id=filing.dossier_id, signal_id=registration.signal_id,
+            registration_number=registration.registration_number, filing=filing_to_proto(filing),
+            filed_at=ts(registration.registered_at),
+        ),
+        subject=registration.signal_id,
+        event_id=str(uuid.uuid5(_FILED_NAMESPACE, registration.signal_id)),
+        traceparent=new_traceparent(traceparent),
+    )
 
 
 class DisclosureLog:

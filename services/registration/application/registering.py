@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -11,10 +10,14 @@ from services.registration.domain.register import ReceivedSignal, Register, Regi
 
 
 class RegistrationLog(Protocol):
-    async def append(self, registration: Registration, traceparent: str) -> None: ...
+    """Each call publishes all its items with one round of broker acknowledgements; it returns
+    when all were acknowledged and raises when any was not (the others may be stored)."""
 
-    async def announce_filing(self, registration: Registration, traceparent: str) -> None:
-        """Announce the dossier filing (idempotent: the same event id every time)."""
+    async def append_many(self, items: Sequence[tuple[Registration, str]]) -> None:
+        """SignalRegistered per (registration, traceparent)."""
+
+    async def announce_filings(self, items: Sequence[tuple[Registration, str]]) -> None:
+        """Announce the dossier filings (idempotent: the same event id every time)."""
 
 
 class RegisterReceivedSignal:
@@ -30,7 +33,7 @@ class RegisterReceivedSignal:
         """Register many received signals with one round of broker acknowledgements.
 
         Decisions are taken in order and folded at once, so that each sees the ones before it
-        (numbers, dossiers); then all are published concurrently (order per partition holds).
+        (numbers, dossiers); then all are published at once (order per partition holds).
         If any publish fails, the register is rebuilt from the topic before the error goes up:
         what was published is known again, what was not will be decided anew on the retry, so
         nothing is skipped and nothing is registered twice.
@@ -46,8 +49,10 @@ class RegisterReceivedSignal:
             self._register.apply_registration(registration)
             decided.append((registration, traceparent))
         try:
-            await asyncio.gather(*(self._log.append(r, tp) for r, tp in decided))
-            await asyncio.gather(*(self._log.announce_filing(r, tp) for r, tp in decided + known))
+            # Registrations first, filings after: a filing never precedes its registration.
+            if decided:
+                await self._log.append_many(decided)
+            await self._log.announce_filings(decided + known)
         except BaseException:
             if self._recover is not None and decided:
                 await self._recover()
@@ -60,11 +65,11 @@ class RegisterReceivedSignal:
             # Redelivered (a retry, or a restart after a crash): registered already. Announce the
             # filing again, because a crash may have come between the registration and its
             # announcement; consumers dedupe on the event id, so a repeat is harmless.
-            await self._log.announce_filing(self._register.entries[received.signal_id].registration, traceparent)
+            await self._log.announce_filings([(self._register.entries[received.signal_id].registration, traceparent)])
             return None
         # Publish first, then fold: after a crash in between, the rebuilt register contains
         # the published registration and the redelivered signal is recognised as known.
-        await self._log.append(registration, traceparent)
+        await self._log.append_many([(registration, traceparent)])
         self._register.apply_registration(registration)
-        await self._log.announce_filing(registration, traceparent)
+        await self._log.announce_filings([(registration, traceparent)])
         return registration

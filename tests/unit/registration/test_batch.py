@@ -27,15 +27,19 @@ class Topic:
         self.fail_at = fail_at
         self.calls = 0
 
-    async def append(self, registration: Registration, traceparent: str) -> None:
-        self.calls += 1
-        call = self.calls
+    async def append_many(self, items: list[tuple[Registration, str]]) -> None:
         await asyncio.sleep(0)
-        if self.fail_at is not None and call == self.fail_at:
+        failed = False
+        for registration, _ in items:  # like a broker: the others are stored, the n-th is not
+            self.calls += 1
+            if self.fail_at is not None and self.calls == self.fail_at:
+                failed = True
+                continue
+            self.published.append(registration)
+        if failed:
             raise RuntimeError("broker went away")
-        self.published.append(registration)
 
-    async def announce_filing(self, registration: Registration, traceparent: str) -> None:
+    async def announce_filings(self, items: list[tuple[Registration, str]]) -> None:
         await asyncio.sleep(0)
 
 
