@@ -17,7 +17,6 @@ from bench.harness.lag import LagProbe
 from bench.harness.load import SOURCE, bulk_load, open_loop
 from bench.harness.stack import Stack
 from cloudevents_kafka.kafka import replay_raw
-from cloudevents_kafka.kafka import replay_raw
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from knooppunt.registration.v1.events_pb2 import SignalRegistered
 from knooppunt.sharing.v1 import sharing_pb2
@@ -82,8 +81,11 @@ async def sustained(stack: Stack, bootstrap: str, run_id: str, duration_s: float
             "per_second": [series.get(i, 0) for i in range(int(window) + 1)]}
 
 
-async def latency_open_loop(stack: Stack, bootstrap: str, run_id: str, rate: float, duration_s: float) -> dict:
-    sent = await open_loop(stack.endpoint("intake"), run_id, rate, duration_s)
+async def latency_open_loop(stack: Stack, bootstrap: str, run_id: str, rate: float, duration_s: float,
+                            slice_s: float | None = None) -> dict:
+    """Open-loop latency, intended send -> SignalRegistered CreateTime. ``slice_s``: submit in
+    client streams of the signals due per slice instead of one unary call each (see open_loop)."""
+    sent = await open_loop(stack.endpoint("intake"), run_id, rate, duration_s, slice_s=slice_s)
     probe = LagProbe(bootstrap)
     await asyncio.to_thread(probe.wait_zero, 300.0)
     probe.close()
@@ -91,6 +93,7 @@ async def latency_open_loop(stack: Stack, bootstrap: str, run_id: str, rate: flo
     latencies = [times[sid] - t for seq, t in sent["intended"].items()
                  if (sid := signal_id_for(SOURCE, f"{run_id}-{seq}")) in times]
     return {"offered_per_s": rate, "duration_s": duration_s, "errors": sent["errors"],
+            "submitted_as": f"client streams per {slice_s * 1000:.0f} ms slice" if slice_s else "unary, one per signal",
             "missing": len(sent["intended"]) - len(latencies), **percentiles(latencies),
             "latencies_s": latencies}
 
