@@ -187,10 +187,6 @@ class LeasedLog:
         self._lease.check()
         await self._log.append_many(items)
 
-    async def append(self, registration: Any, traceparent: str) -> None:  # noqa: ANN401
-        self._lease.check()
-        await self._log.append(registration, traceparent)
-
 
 class GatedRegistration:
     """The registration handler behind the gate and the lease (what the signals.received agent
