@@ -36,6 +36,8 @@ from servicehost import ServiceSettings  # noqa: E402
 
 RESULTS: list[dict] = []
 MULTI_SERVICES = ("registration", "referral")
+# The services with a Faust consumer group (knooppunt-<service>) whose members a fault can strand.
+GROUP_SERVICES = ("registration", "lio", "referral", "audit")
 _RUN: dict[str, Path] = {}
 
 
@@ -58,6 +60,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     stack = Stack(run, free_block(5), broker.bootstrap)
     try:
         stack.up()
+        # Serving gRPC is not enough: a consumer killed before it joined its group leaves no member
+        # behind to time out, and the first fault would measure nothing.
+        _wait_members(broker.bootstrap, GROUP_SERVICES, 1)
         yield {"broker": broker, "stack": stack, "run": run, "instances": 1}
     finally:
         stack.down()
@@ -73,17 +78,21 @@ def multi(system: dict) -> dict:
     if os.environ.get("KNOOPPUNT_FAULT_MULTI", "1") == "0":
         pytest.skip("multi-instance scenarios switched off (KNOOPPUNT_FAULT_MULTI=0)")
     instances = env_int("KNOOPPUNT_FAULT_INSTANCES", 2)
-    probe = LagProbe(system["broker"].bootstrap)
+    for name in MULTI_SERVICES:
+        system["stack"].add_instances(name, instances - len(system["stack"].instances(name)))
+    _wait_members(system["broker"].bootstrap, MULTI_SERVICES, instances)  # every instance holds partitions
+    return {**system, "instances": instances}
+
+
+def _wait_members(bootstrap: str, services: tuple[str, ...], count: int, timeout_s: float = 60.0) -> None:
+    probe = LagProbe(bootstrap)
     try:
-        for name in MULTI_SERVICES:
-            system["stack"].add_instances(name, instances - len(system["stack"].instances(name)))
-            # Serving gRPC is not enough: the new instances must hold partitions before a fault means anything.
-            if not probe.wait_members(f"knooppunt-{name}", instances, 60):
-                pytest.fail(f"knooppunt-{name}: not {instances} members holding partitions within 60 s: "
+        for name in services:
+            if not probe.wait_members(f"knooppunt-{name}", count, timeout_s):
+                pytest.fail(f"knooppunt-{name}: not {count} member(s) holding partitions within {timeout_s:.0f} s: "
                             f"{probe.members(f'knooppunt-{name}')}")
     finally:
         probe.close()
-    return {**system, "instances": instances}
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:  # noqa: ARG001
