@@ -60,7 +60,7 @@ def agenda(state: Deliberation, meeting: Meeting) -> list[AgendaEntry]:
             entries.append(AgendaEntry(item, reason, DEFERRED))
         else:
             entries.append(AgendaEntry(item, reason, OPEN))
-    return sorted(entries, key=lambda e: e.item.registration_number)
+    return sorted(entries, key=lambda e: state.registration_order(e.item.signal_id, e.item.registration_number))
 
 
 def entry_for(state: Deliberation, meeting: Meeting, signal_id: str) -> AgendaEntry | None:

@@ -8,7 +8,7 @@ different partitions, so a rebuild may see a decision before its meeting. Everyt
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -139,6 +139,9 @@ class Decision(BaseModel):
     corrects_decision_id: str = ""
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
 @dataclass
 class Deliberation:
     meetings: dict[str, Meeting] = field(default_factory=dict)
@@ -173,6 +176,15 @@ class Deliberation:
             self._by_signal.setdefault(decision.signal_id, []).append(decision)
 
     # -- reading --
+    def registration_order(self, signal_id: str, number: str = "") -> tuple[datetime, str]:
+        """The order in which signals were registered. Numbers are contiguous per year and
+        partition (``2026-3-000417``, ADR 0011), so they do not sort by time across partitions;
+        the register's time does, with the number as tie-break (and as the order of items built
+        without a time)."""
+        item = self.registered.get(signal_id)
+        at = item.registered_at if item is not None and item.registered_at is not None else _EARLIEST
+        return (at, number or (item.registration_number if item is not None else ""))
+
     def present(self, meeting_id: str) -> list[Actor]:
         return [a.attendee for a in sorted(self.attendance.get(meeting_id, {}).values(), key=lambda a: a.recorded_at)]
 

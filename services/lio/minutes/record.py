@@ -58,7 +58,7 @@ def build(state: d.Deliberation, rules: DeliberationRules, meeting_id: str) -> M
     present = state.present(meeting_id)
     quorum = form.quorum_problems(meeting.chair, present) if form else ["onbekende vergadervorm"]
     decisions = sorted((x for x in state.decisions.values() if x.meeting_id == meeting_id),
-                       key=lambda x: (x.registration_number, x.decided_at))
+                       key=lambda x: (state.registration_order(x.signal_id, x.registration_number), x.decided_at))
     decided = {x.signal_id for x in decisions}
     return Minutes(
         title=f"Notulen {form.title if form else meeting.form}",
@@ -71,9 +71,9 @@ def build(state: d.Deliberation, rules: DeliberationRules, meeting_id: str) -> M
         attendance=sorted((a.organisation, a.role, a.person_id) for a in present),
         decisions=[_decision(state, rules, x) for x in decisions],
         deferred=[f"{c.registration_number}: {c.reason} (komt terug op de agenda van de volgende vergadering)"
-                  for c in sorted((c for (m, _), c in state.deferred.items() if m == meeting_id), key=lambda c: c.registration_number)],
+                  for c in sorted((c for (m, _), c in state.deferred.items() if m == meeting_id), key=lambda c: state.registration_order(c.signal_id, c.registration_number))],
         undecided_additions=[f"{c.registration_number}: {c.reason}"
-                             for (m, s), c in sorted(state.added.items(), key=lambda kv: kv[1].registration_number)
+                             for (m, s), c in sorted(state.added.items(), key=lambda kv: state.registration_order(kv[1].signal_id, kv[1].registration_number))
                              if m == meeting_id and s not in decided and (m, s) not in state.deferred],
     )
 

@@ -101,3 +101,16 @@ def test_facts_fold_in_any_order(state: Deliberation) -> None:
     other.apply_decision(decision)  # a duplicate changes nothing
     meeting(other, "m1")
     assert summary(other, "m1") == summary(state, "m1") and len(other.decisions) == 1
+
+
+def test_the_agenda_lists_signals_in_the_order_they_were_registered_across_partitions() -> None:
+    # Numbers are contiguous per partition (ADR 0011): 2026-5-000001 was registered before
+    # 2026-1-000002, so it comes first, although it sorts after it as a string.
+    from services.lio.domain.deliberation import AgendaItem
+
+    s = Deliberation()
+    for sid, number, minute in (("late", "2026-1-000002", 30), ("early", "2026-5-000001", 10), ("mid", "2026-1-000001", 20)):
+        s.apply_registered(AgendaItem(signal_id=sid, registration_number=number, themes=(1,), subjects=(),
+                                      registered_at=datetime(2026, 3, 2, 9, minute, tzinfo=UTC)))
+    meeting(s, "m1")
+    assert [sid for sid, _, _ in summary(s, "m1")] == ["early", "mid", "late"]
