@@ -74,3 +74,40 @@ def test_the_test_broker_is_the_production_file_with_single_node_overrides_only(
     assert rendered["min.insync.replicas"] == "1"
     assert {k: v for k, v in rendered.items() if k != "min.insync.replicas" and "${" not in production[k]} == {
         k: v for k, v in production.items() if k != "min.insync.replicas" and "${" not in v}
+
+
+# Which plan principals a service's code runs as. The privacy tools run as the retention job
+# (retention, erasure requests) or as the privacy officer (inzage, the unusual-access report).
+RUNS_AS = {"intake": {"intake"}, "registration": {"registration"}, "lio": {"lio"}, "referral": {"referral"},
+           "audit": {"audit"}, "privacy": {"retention", "privacy-officer"}}
+
+
+def _topics_named_in(service: str) -> set[str]:
+    import re
+
+    from topic_catalog import ALL_TOPICS
+    import topic_catalog
+
+    by_constant = {name: spec.name for name, spec in vars(topic_catalog).items() if spec in ALL_TOPICS}
+    code = "\n".join(p.read_text() for p in (ROOT / "services" / service).rglob("*.py"))
+    return {topic for name, topic in by_constant.items() if re.search(rf"\b{name}\b", code)}
+
+
+def test_every_topic_a_services_code_names_is_granted_to_it() -> None:
+    """A topic the code reads or writes but the plan does not grant fails in production only
+    (TopicAuthorizationFailed); here it fails at once. Per-recipient referral topics are
+    named at run time and checked by test_partners_read_only_their_own_stream."""
+    plan = acls.load()
+    granted: dict[str, set[str]] = {}
+    for principal, grant in plan.items():
+        for member in grant.get("members", [principal]):
+            granted.setdefault(member, set()).update(grant.get("read", []), grant.get("write", []))
+    for service, principals in RUNS_AS.items():
+        allowed = set().union(*(granted.get(p, set()) for p in principals))
+        missing = _topics_named_in(service) - allowed
+        assert not missing, f"{service} names {sorted(missing)} in its code, but acls.toml grants it none of them"
+
+
+def test_the_code_check_sees_a_missing_grant() -> None:
+    assert "privacy.erasures" in _topics_named_in("registration")
+    assert "keys.subjects" in _topics_named_in("intake")
