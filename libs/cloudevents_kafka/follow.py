@@ -18,7 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.partitioner import murmur2
 
-from cloudevents_kafka.kafka import ReplayedRecord
+from cloudevents_kafka.kafka import ReplayedRecord, all_partitions, reader
 
 log = structlog.get_logger(__name__)
 
@@ -47,15 +47,9 @@ class TopicFollower:
 
     async def start(self) -> int:
         """Assign every partition, start following, and return once the topics are folded up to their end."""
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="earliest", max_partition_fetch_bytes=4 * 1024 * 1024)
+        self._consumer = reader(self._bootstrap)
         await self._consumer.start()
-        for topic in self._topics:
-            found = self._consumer.partitions_for_topic(topic)
-            if not found:
-                await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public call)
-                found = self._consumer.partitions_for_topic(topic) or set()
-            self._partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        self._partitions = await all_partitions(self._consumer, self._topics)
         self._consumer.assign(self._partitions)
         await self._consumer.seek_to_beginning(*self._partitions)
         self._position = {tp: 0 for tp in self._partitions}

@@ -143,26 +143,33 @@ class ReplayedRecord:
     timestamp: int = 0
 
 
+def reader(bootstrap: str) -> AIOKafkaConsumer:
+    """A consumer that only reads: no group, no commits, from offset 0 (replays and followers)."""
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                            max_partition_fetch_bytes=4 * 1024 * 1024)
+
+
+async def all_partitions(consumer: AIOKafkaConsumer, topics: list[str]) -> list[TopicPartition]:
+    """Every partition of ``topics``, in order (metadata is fetched once more for a topic not yet known)."""
+    partitions = []
+    for topic in topics:
+        found = consumer.partitions_for_topic(topic)
+        if not found:
+            await consumer._client.force_metadata_update()  # noqa: SLF001 (no public call)
+            found = consumer.partitions_for_topic(topic) or set()
+        partitions += [TopicPartition(topic, p) for p in sorted(found)]
+    return partitions
+
+
 async def replay_raw(bootstrap: str, topics: list[str]) -> AsyncIterator[ReplayedRecord]:
     """Every record of ``topics`` from offset 0 up to the end offsets seen at the start.
 
     No consumer group, no commits: this reads, it never moves anyone's position.
     """
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap,
-        enable_auto_commit=False,
-        auto_offset_reset="earliest",
-        max_partition_fetch_bytes=4 * 1024 * 1024,
-    )
+    consumer = reader(bootstrap)
     await consumer.start()
     try:
-        partitions = []
-        for topic in topics:
-            found = consumer.partitions_for_topic(topic)
-            if found is None:
-                await consumer._client.force_metadata_update()  # noqa: SLF001 (no public call)
-                found = consumer.partitions_for_topic(topic) or set()
-            partitions += [TopicPartition(topic, p) for p in sorted(found)]
+        partitions = await all_partitions(consumer, topics)
         if not partitions:
             return
         consumer.assign(partitions)

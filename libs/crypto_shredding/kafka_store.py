@@ -34,11 +34,13 @@ class KafkaKeyStore:
         self._pending: dict[str, asyncio.Future] = {}
         self._producer: AIOKafkaProducer | None = None
 
-    async def start(self) -> int:
+    async def start(self, *, fold: bool = True) -> int:
+        """Start the producer and fold the topic; ``fold=False`` for a process whose own
+        follower of the topic calls ``apply`` (it would otherwise read every key twice)."""
         self._producer = AIOKafkaProducer(bootstrap_servers=self._bootstrap, acks="all", enable_idempotence=True,
                                           max_batch_size=MAX_BATCH_BYTES)
         await self._producer.start()
-        return await self.refresh()
+        return await self.refresh() if fold else 0
 
     async def stop(self) -> None:
         if self._producer is not None:

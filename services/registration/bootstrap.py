@@ -58,7 +58,7 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
 
     async def startup() -> None:
         await publisher.start()
-        await keys.start()
+        await keys.start(fold=False)  # the follower folds keys.subjects into it, with the register
         count = await follower.start()
         gate.start_watchdog()
         log.info("register_rebuilt", events=count, signals=len(register.entries))
