@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from topic_catalog.ensure import ensure_topics
-
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # bench.harness, when pytest is not run as `python -m pytest`
+
+from bench.harness.ports import free_block, free_port  # noqa: E402, F401  (tests import them from here)
+from topic_catalog.ensure import ensure_topics  # noqa: E402
+
 # Services started by integration tests listen in plaintext (development flag) unless a test
 # gives them certificates; the e2e stack and the authorization tests run with mTLS.
 os.environ.setdefault("KNOOPPUNT_ALLOW_INSECURE_DEV", "1")
@@ -53,9 +58,3 @@ def eventually(probe, what: str = "condition", timeout_s: float = 60.0, interval
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout_s:.0f}s waiting for {what}")
         time.sleep(interval_s)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import tomllib
@@ -119,11 +121,12 @@ def health_channel(port: int) -> grpc.Channel:
     return grpc.insecure_channel(target)
 
 
-def wait_serving(port: int, timeout_s: float) -> bool:
+def wait_serving(port: int, timeout_s: float, alive: Callable[[], bool] = lambda: True) -> bool:
+    """Until the service on ``port`` is SERVING; False after ``timeout_s`` or once it is not ``alive``."""
     deadline = time.monotonic() + timeout_s
     with health_channel(port) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and alive():
             try:
                 if stub.Check(health_pb2.HealthCheckRequest(), timeout=1).status == health_pb2.HealthCheckResponse.SERVING:
                     return True
@@ -133,23 +136,41 @@ def wait_serving(port: int, timeout_s: float) -> bool:
     return False
 
 
+def port_taken(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return False
+        except OSError:
+            return True
+
+
 def up(timeout_s: float = 90.0) -> int:
+    # A port held by something else would have a service fail to bind, or worse, have the
+    # health check below answered by a stranger: say so before starting anything.
+    taken = [f"{name} {port}" for name, port in ports().items() if not _pid(name) and port_taken(port)]
+    if taken:
+        print(f"ports in use by another program: {', '.join(taken)}; stop it or choose other ports with "
+              f"KNOOPPUNT_PORT_BASE (now {PORT_BASE})", file=sys.stderr)
+        return 1
     (RUN / "logs").mkdir(parents=True, exist_ok=True)
     (RUN / "pids").mkdir(parents=True, exist_ok=True)
     if tls():
         ensure_certificates()
     ensure_audit_keys()
     subprocess.run([sys.executable, "-m", "topic_catalog.ensure"], check=True, env={**os.environ, "KAFKA_BOOTSTRAP_SERVERS": BOOTSTRAP})
+    started: dict[str, subprocess.Popen] = {}
     for name, cmd, env in _processes():
         if _pid(name):
             print(f"{name:24} already running")
             continue
         log = open(RUN / "logs" / f"{name}.log", "ab")  # noqa: SIM115 (handed to the child)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        (RUN / "pids" / f"{name}.pid").write_text(str(proc.pid))
+        started[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        (RUN / "pids" / f"{name}.pid").write_text(str(started[name].pid))
     failed = []
     for name, port in ports().items():
-        ok = wait_serving(port, timeout_s)
+        proc = started.get(name)
+        ok = wait_serving(port, timeout_s, alive=lambda proc=proc: proc is None or proc.poll() is None)
         print(f"{name:24} 127.0.0.1:{port:<6} {'SERVING' if ok else 'NOT SERVING'}")
         if not ok:
             failed.append(name)

@@ -146,6 +146,9 @@ class GrpcHost(Service):
         options = [
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # gRPC shares a port between listeners by default (SO_REUSEPORT): a second copy of a
+            # service, or a stale one, would then quietly take half the calls. One listener per port.
+            ("grpc.so_reuseport", 0),
         ]
         server = grpc.aio.server(options=options, interceptors=self._interceptors())
         names = self._register(server)
@@ -153,16 +156,20 @@ class GrpcHost(Service):
         names = [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME]
         reflection.enable_server_reflection(names, server)
         address = f"{self._settings.grpc_host}:{self._settings.grpc_port}"
-        if self._settings.tls_cert_dir is not None:
-            credentials = server_credentials(self._settings.tls_cert_dir, self._server_name())
-            bound = server.add_secure_port(address, credentials)
-        elif insecure_allowed():
-            log.warning("plaintext_listener", address=address, reason=f"{INSECURE_FLAG}=1: development only")
-            bound = server.add_insecure_port(address)
-        else:
-            raise SecurityConfigError(f"TLS_CERT_DIR is not set: refusing a plaintext listener (set {INSECURE_FLAG}=1 only in development)")
+        try:
+            if self._settings.tls_cert_dir is not None:
+                credentials = server_credentials(self._settings.tls_cert_dir, self._server_name())
+                bound = server.add_secure_port(address, credentials)
+            elif insecure_allowed():
+                log.warning("plaintext_listener", address=address, reason=f"{INSECURE_FLAG}=1: development only")
+                bound = server.add_insecure_port(address)
+            else:
+                raise SecurityConfigError(f"TLS_CERT_DIR is not set: refusing a plaintext listener (set {INSECURE_FLAG}=1 only in development)")
+        except RuntimeError:
+            bound = 0
         if bound == 0:
-            raise RuntimeError(f"cannot listen on {address}")
+            raise RuntimeError(f"cannot listen on {address}: the port is in use (another copy of this service, or another "
+                               "program) or the address is not this machine's; set GRPC_PORT (KNOOPPUNT_PORT_BASE for the local stack)")
         await server.start()
         self._server = server
         for name in names:
