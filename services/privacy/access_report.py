@@ -2,9 +2,9 @@
 
 Reads privacy.reads, referrals.events, signals.registered and lio.decisions (read-only, no
 consumer group) and prints the findings for the privacy officer. Which signals a staff member
-dealt with comes from the LIO's own facts and agenda rule (services.lio.domain.involvement): the
-report is an offline reader of those facts, like the minutes CLI. Exit code 0 also when there are
-findings: they are questions, not failures.
+dealt with, and which meetings they took part in, comes from the LIO's own facts and agenda rule
+(services.lio.domain.involvement): the report is an offline reader of those facts, like the
+minutes CLI. Exit code 0 also when there are findings: they are questions, not failures.
 """
 
 from __future__ import annotations
@@ -40,7 +40,14 @@ async def gather(bootstrap: str, since: datetime) -> tuple[list[Read], Links]:
         referred.setdefault(r.signal_id, set()).add(r.recipient)
     lio = Deliberation()
     await rebuild_state(bootstrap, lio)
-    return reads, Links(referred_to=referred, dealt_with=involvement(lio))
+    return reads, links_to(lio, referred)
+
+
+def links_to(lio: Deliberation, referred: dict[str, set[str]]) -> Links:
+    """What ties readers to signals and meetings: referrals (partners) and the LIO's facts (staff)."""
+    involved = involvement(lio)
+    return Links(referred_to=referred, dealt_with=involved.signals, took_part_in=involved.meetings,
+                 meetings={m: len(lio.present(m)) for m in lio.meetings})
 
 
 def main(argv: list[str] | None = None) -> int:
