@@ -3,7 +3,8 @@
 Runs against a stack that is up (make up). Submits the demo signals as source systems would,
 waits for the central register, holds an LIO meeting with one decision of each kind, shows
 the referral arriving at the partner adapters, the auditor's replay and verify, and ends with the
-privacy officer's unusual-access report flagging a staff member's look-up outside their meetings.
+privacy officer's unusual-access report flagging a staff member's look-up outside their meetings,
+and their reading of the minutes of a meeting they did not attend (an attendee's read is not flagged).
 Every run uses fresh source references, so the demo can be run again on the same system.
 """
 
@@ -261,14 +262,21 @@ def main() -> int:
     curious = registration_pb2_grpc.RegistrationServiceStub(connect(REGISTRATION, "staff:mw-0045"))
     curious.GetSignal(registration_pb2.GetSignalRequest(signal_id=receipts["energie-hennep"].signal_id), timeout=5)
     print("  staff:mw-0045 (a member who attended no meeting) looks up the energy signal")
-    print(f"\n$ python -m services.privacy.access_report --since {datetime.now(UTC):%Y-%m-%d}   (this run's signals)")
+    # Both members read the meeting's minutes; only mw-0043 attended it.
+    minutes_of = lio_pb2.GetMinutesRequest(meeting_id=meeting_id, format=lio_pb2.MINUTES_FORMAT_MARKDOWN)
+    for reader in ("staff:mw-0045", staff_identity(MEMBER.person_id)):
+        lio_pb2_grpc.LioServiceStub(connect(LIO, reader)).GetMinutes(minutes_of, timeout=10)
+    print(f"  staff:mw-0045 and {staff_identity(MEMBER.person_id)} (who attended) read the minutes of meeting {meeting_id}")
+    print(f"\n$ python -m services.privacy.access_report --since {datetime.now(UTC):%Y-%m-%d}   (this run's signals and meeting)")
     report = subprocess.run([sys.executable, "-m", "services.privacy.access_report", "--since", f"{datetime.now(UTC):%Y-%m-%d}"],
                             capture_output=True, text=True, env=env, check=True).stdout.splitlines()
-    ours = {r.signal_id for r in receipts.values()}
-    flagged = [line for line in report[1:] if "no-link" in line and any(sid in line for sid in ours)]
+    ours = {*(r.signal_id for r in receipts.values()), meeting_id}
+    flagged = [line for line in report[1:] if "no-link" in line and any(oid in line for oid in ours)]
     print("\n".join([report[0], *flagged]))
-    if not any("staff:mw-0045" in line for line in flagged):
+    if not any("staff:mw-0045" in line and receipts["energie-hennep"].signal_id in line for line in flagged):
         raise SystemExit("demo failed: the look-up by staff:mw-0045 is not in the unusual-access report")
+    if [line.split()[1] for line in flagged if meeting_id in line] != ["staff:mw-0045"]:
+        raise SystemExit("demo failed: the minutes read by staff:mw-0045 (and only theirs) should be in the unusual-access report")
 
     print(
         "\nDemo complete. The system keeps running (mTLS; certificates in .run/certs). Explore it, e.g.:\n"
