@@ -1,4 +1,5 @@
-"""Consumer lag of the Faust consumer groups (`knooppunt-<service>`) from committed offsets."""
+"""Consumer lag from committed offsets: of the services' Faust consumer groups (`knooppunt-<service>`),
+and of any further groups named (a partner adapter's, e.g. `adapter-politie`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 
 class LagProbe:
-    def __init__(self, bootstrap: str) -> None:
+    def __init__(self, bootstrap: str, also: tuple[str, ...] = ()) -> None:
+        """``also``: groups outside ``knooppunt-*`` that must have caught up too (a partner adapter's)."""
         self._bootstrap = bootstrap
+        self._also = also
         self._admin: KafkaAdminClient | None = None
         self._consumer: KafkaConsumer | None = None
 
@@ -29,14 +32,16 @@ class LagProbe:
     def groups(self) -> list[str]:
         self._connect()
         # kafka-python 3.0: list_groups() -> [{"group_id", "protocol_type", "group_state", ...}]
-        return sorted(g["group_id"] for g in self._admin.list_groups() if g["group_id"].startswith("knooppunt-"))
+        found = {g["group_id"] for g in self._admin.list_groups() if g["group_id"].startswith("knooppunt-")}
+        return sorted(found | set(self._also))
 
     def lag(self, groups: list[str] | None = None) -> dict[str, int]:
         """Per group: sum over the partitions of the topics it consumes of end offset minus committed.
 
         The topics are those its live members subscribe to (a topic it stopped consuming keeps
         stale committed offsets for days); a group without members counts its committed topics.
-        A group that is rebalancing counts as -1: nobody owns its partitions, so it is not caught up.
+        A group that is rebalancing counts as -1: nobody owns its partitions, so it is not caught up;
+        so does a named group the broker does not know (``Dead``): it has consumed nothing yet.
         """
         self._connect()
         names = groups or self.groups()
@@ -45,7 +50,7 @@ class LagProbe:
         for group in names:
             info = described.get(group) or {}
             state = info.get("group_state", "")
-            if state in ("PreparingRebalance", "CompletingRebalance"):
+            if state in ("PreparingRebalance", "CompletingRebalance", "Dead"):
                 result[group] = -1
                 continue
             # kafka-python 3.0: list_group_offsets({group: None}) -> {group: {TopicPartition: OffsetAndMetadata}}
@@ -91,9 +96,12 @@ class LagProbe:
 
         Zero must be read twice in a row: the groups are read one after another, so a single pass
         can see a downstream group at zero just before an upstream one produced its last output.
+        ``behind`` keeps the groups not yet at zero in the last reading that had any: the ones
+        recovery waited for last.
         """
         t0 = time.monotonic()
         self.last: dict[str, int] | str = {}
+        self.behind: list[str] = []
         zero_since: float | None = None
         while time.monotonic() - t0 < timeout_s:
             try:
@@ -104,6 +112,7 @@ class LagProbe:
                     zero_since = time.monotonic()
                 else:
                     zero_since = None
+                    self.behind = sorted(g for g, v in self.last.items() if v != 0)
             except Exception as exc:  # noqa: BLE001 (broker restarting: reconnect and poll again)
                 self.last = repr(exc)
                 zero_since = None

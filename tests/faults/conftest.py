@@ -38,6 +38,13 @@ RESULTS: list[dict] = []
 MULTI_SERVICES = ("registration", "referral")
 # The services with a Faust consumer group (knooppunt-<service>) whose members a fault can strand.
 GROUP_SERVICES = ("registration", "lio", "referral", "audit")
+# The police adapter consumes referrals.to.politie over Kafka in consumer group adapter-<partner>
+# (services/partner_adapter/adapter.py; deploy/local/stack.py starts it without --group-id, and the
+# production ACL plan grants it that group). Recovery includes it: a referral is not through until
+# the partner has stored and acknowledged it and committed its offset. (The tax authority's adapter
+# uses the gRPC stream and has no group.)
+PARTNER_GROUPS = ("adapter-politie",)
+GROUPS = (*(f"knooppunt-{name}" for name in GROUP_SERVICES), *PARTNER_GROUPS)
 _RUN: dict[str, Path] = {}
 
 
@@ -61,8 +68,9 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
     try:
         stack.up()
         # Serving gRPC is not enough: a consumer killed before it joined its group leaves no member
-        # behind to time out, and the first fault would measure nothing.
-        _wait_members(broker.bootstrap, GROUP_SERVICES, 1)
+        # behind to time out, and the first fault would measure nothing. The police adapter's group
+        # too: the lag probe must find it (a group that does not exist yet counts as not caught up).
+        _wait_members(broker.bootstrap, GROUPS, 1)
         yield {"broker": broker, "stack": stack, "run": run, "instances": 1}
     finally:
         stack.down()
@@ -80,17 +88,17 @@ def multi(system: dict) -> dict:
     instances = env_int("KNOOPPUNT_FAULT_INSTANCES", 2)
     for name in MULTI_SERVICES:
         system["stack"].add_instances(name, instances - len(system["stack"].instances(name)))
-    _wait_members(system["broker"].bootstrap, MULTI_SERVICES, instances)  # every instance holds partitions
+    _wait_members(system["broker"].bootstrap, tuple(f"knooppunt-{name}" for name in MULTI_SERVICES), instances)
     return {**system, "instances": instances}
 
 
-def _wait_members(bootstrap: str, services: tuple[str, ...], count: int, timeout_s: float = 60.0) -> None:
+def _wait_members(bootstrap: str, groups: tuple[str, ...], count: int, timeout_s: float = 60.0) -> None:
+    """Until every group in ``groups`` has ``count`` members holding partitions (every instance joined)."""
     probe = LagProbe(bootstrap)
     try:
-        for name in services:
-            if not probe.wait_members(f"knooppunt-{name}", count, timeout_s):
-                pytest.fail(f"knooppunt-{name}: not {count} member(s) holding partitions within {timeout_s:.0f} s: "
-                            f"{probe.members(f'knooppunt-{name}')}")
+        for group in groups:
+            if not probe.wait_members(group, count, timeout_s):
+                pytest.fail(f"{group}: not {count} member(s) holding partitions within {timeout_s:.0f} s: {probe.members(group)}")
     finally:
         probe.close()
 
@@ -115,12 +123,14 @@ def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
     terminalreporter.section("fault recovery")
     terminalreporter.write_line(f"consumer session timeout {settings.kafka_session_timeout_s:g} s, heartbeat "
                                 f"{settings.kafka_heartbeat_interval_s:g} s; restart = until the part serves again, "
-                                "lag zero = from the fault until every knooppunt-* group has lag 0")
+                                "lag zero = from the fault until every knooppunt-* group and the police adapter's "
+                                f"({', '.join(PARTNER_GROUPS)}) has lag 0")
     for r in RESULTS:
         terminalreporter.write_line(
             f"{r['scenario']:30} x{r['instances']}  acked {r['acknowledged']:>6}  retried streams "
             f"{sum(r['failures'].values()):>3} {r['failures']}  restart {r['restart_s']}s  "
-            f"lag zero {r['recovery_s']}s  {'OK' if r['ok'] else 'FAILED'}"
+            f"lag zero {r['recovery_s']}s ({len(r['groups'])} groups, last behind: {', '.join(r['last_behind']) or '-'})  "
+            f"{'OK' if r['ok'] else 'FAILED'}"
             + (f"  ({r['redelivered_registrations']} registrations delivered twice, same event)"
                if r.get("redelivered_registrations") else ""))
         for problem in r["problems"]:

@@ -20,7 +20,7 @@ from bench.harness.stack import SERVICES
 from servicehost import ServiceSettings
 from services.intake.domain.signal import signal_id_for
 
-from .conftest import MULTI_SERVICES, RESULTS, env_int
+from .conftest import MULTI_SERVICES, PARTNER_GROUPS, RESULTS, env_int
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(420)]
 
@@ -74,8 +74,8 @@ async def _scenario(system: dict, kind: str, target: str) -> None:
     restart_s = await _fault(system, kind, target)
     result = await load
     decided = await decisions
-    # 4. Recovery: until every consumer group has caught up.
-    probe = LagProbe(system["broker"].bootstrap)
+    # 4. Recovery: until every consumer group has caught up, the police adapter's included.
+    probe = LagProbe(system["broker"].bootstrap, also=PARTNER_GROUPS)
     try:
         waited = await asyncio.to_thread(probe.wait_zero, RECOVERY_S)
     finally:
@@ -90,7 +90,9 @@ async def _scenario(system: dict, kind: str, target: str) -> None:
         verdict.problems.append(f"the load got {len(result.acked)} of {SIGNALS} signals acknowledged")
     RESULTS.append({"scenario": scenario, "instances": system["instances"], "signals": SIGNALS,
                     "acknowledged": len(result.acked), "failures": dict(result.failures),
-                    "restart_s": round(restart_s, 1), "recovery_s": recovery_s, "ok": verdict.ok,
+                    "restart_s": round(restart_s, 1), "recovery_s": recovery_s,
+                    # the groups the probe waited for, with their lag when it stopped (all 0 when it recovered)
+                    "groups": probe.last if isinstance(probe.last, dict) else {}, "last_behind": probe.behind, "ok": verdict.ok,
                     "problems": verdict.problems, **verdict.figures})
     assert verdict.ok, "invariants broken:\n" + "\n".join(verdict.problems)
 
