@@ -70,6 +70,8 @@ def write(out: Path, data: dict) -> None:
         lines.append(f"- **{name}**: " + ", ".join(f"{k} {v:,.2f}" if isinstance(v, float) else f"{k} {v}" for k, v in shown.items()))
         if isinstance(fig.get("peak_rss_mb"), dict):  # the import's own stack
             lines.append("  - peak memory (MB): " + ", ".join(f"{k} {v:,.0f}" for k, v in fig["peak_rss_mb"].items()))
+        if isinstance(fig.get("cpu_us_per_signal"), dict):
+            lines.append("  - CPU per signal (µs): " + ", ".join(f"{k} {v:,.0f}" for k, v in fig["cpu_us_per_signal"].items()))
     lines += ["", "Plots: `throughput.png` (registered signals per second during the sustained run), "
               "`latency.png` (distribution of intake -> registered latency at 50% load, open loop).", ""]
     (out / "summary.md").write_text("\n".join(lines))

@@ -75,6 +75,17 @@ def _import_on_fresh_stack(out: Path, signals: int) -> dict:
         broker.stop()
 
 
+async def measure_bulk(profile: str, broker: Broker, stack: Stack, signals: int | None = None) -> dict:
+    """``--only bulk``: B_rpc and bulk intake, nothing else (the ratio is the same figure as in a
+    whole run); the bench process is the client, so profile it and intake during the bulk step."""
+    p = PROFILES[profile]
+    tag = datetime.now(UTC).strftime("%H%M%S")
+    b, s = {}, {}
+    await _step(b, "rpc", baselines.b_rpc(p["rpc_unary"], p["rpc_stream"]))
+    await _step(s, "bulk_intake", system.bulk_intake(stack, f"bulk-{tag}", signals or p["bulk"], broker.pid()))
+    return {"baselines": b, "system": s}
+
+
 async def measure(profile: str, broker: Broker, stack: Stack) -> dict:
     p = PROFILES[profile]
     tag = datetime.now(UTC).strftime("%H%M%S")
@@ -82,7 +93,7 @@ async def measure(profile: str, broker: Broker, stack: Stack) -> dict:
     await _step(b, "kafka", asyncio.to_thread(baselines.b_kafka, broker, p["kafka"]))
     await _step(b, "relay", baselines.b_relay(broker.bootstrap, p["relay"]))
     await _step(b, "rpc", baselines.b_rpc(p["rpc_unary"], p["rpc_stream"]))
-    await _step(s, "bulk_intake", system.bulk_intake(stack, f"bulk-{tag}", p["bulk"]))
+    await _step(s, "bulk_intake", system.bulk_intake(stack, f"bulk-{tag}", p["bulk"], broker.pid()))
     await _step(s, "sustained", system.sustained(stack, broker.bootstrap, f"sus-{tag}", p["sustain_s"],
                                                  s["bulk_intake"].get("signals_per_s", 500)))
     # Open loop at 50% of the sustained rate, submitted in client streams of the signals due per
@@ -115,6 +126,8 @@ def main() -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="", help="e.g. 'smoke run on a loaded machine'")
+    parser.add_argument("--only", choices=["bulk"], help="bulk: only B_rpc and bulk intake (no import)")
+    parser.add_argument("--signals", type=int, help="with --only bulk: signals submitted (default: the profile's)")
     args = parser.parse_args()
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or Path("bench/results") / started).resolve()
@@ -125,14 +138,17 @@ def main() -> int:
     try:
         stack.up()
         t0 = time.monotonic()
-        data = asyncio.run(measure(args.profile, broker, stack))
-        if PROFILES[args.profile]["million"]:
+        if args.only == "bulk":
+            data = asyncio.run(measure_bulk(args.profile, broker, stack, args.signals))
+        else:
+            data = asyncio.run(measure(args.profile, broker, stack))
+        if PROFILES[args.profile]["million"] and not args.only:
             stack.down()
             broker.stop()
             data["system"]["million"] = _import_on_fresh_stack(out, PROFILES[args.profile]["million"])
         data |= {"profile": args.profile, "started": started, "elapsed_s": time.monotonic() - t0,
                  "machine": f"{platform.node()} {os.cpu_count()} CPUs, load average {os.getloadavg()}",
-                 "note": args.note}
+                 "note": args.note + (f" (--only {args.only})" if args.only else "")}
         out.mkdir(parents=True, exist_ok=True)
         (out / "run.partial.json").write_text(json.dumps(data, default=str))  # kept if the summary fails
         data["ratios"] = report.ratios(data)

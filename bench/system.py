@@ -57,9 +57,30 @@ def percentiles(values: list[float]) -> dict[str, float]:
             "max_ms": s[-1] * 1000, "count": len(s)}
 
 
-async def bulk_intake(stack: Stack, run_id: str, signals: int) -> dict:
+async def bulk_intake(stack: Stack, run_id: str, signals: int, broker_pid: int | None = None) -> dict:
+    """Bulk submission; also the CPU each process spent on it per signal (µs): on a shared
+    machine what the client, the broker and the consumers downstream take is not intake's."""
+    pids = {**stack.pids(), "client (bench)": os.getpid(), **({"broker": broker_pid} if broker_pid else {})}
+    before = cpu_seconds(pids)
     r = await bulk_load(stack.endpoint("intake"), run_id, signals, batch=1000, concurrency=4)
-    return {"signals": len(r.acked), "signals_per_s": r.rate, "retried_streams": dict(r.failures)}
+    after = cpu_seconds(pids)
+    per_signal = {name: (after[name] - before[name]) / max(1, len(r.acked)) * 1e6 for name in after if name in before}
+    return {"signals": len(r.acked), "signals_per_s": r.rate, "retried_streams": dict(r.failures),
+            "cpu_us_per_signal": {k: round(v) for k, v in sorted(per_signal.items(), key=lambda kv: -kv[1]) if v >= 1}}
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """User + system CPU seconds each process has used so far (Linux /proc), by name."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name, pid in pids.items():
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()  # the command name may hold spaces
+            out[name] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
 
 
 async def sustained(stack: Stack, bootstrap: str, run_id: str, duration_s: float, rate_guess: float) -> dict:
