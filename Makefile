@@ -80,7 +80,7 @@ down: ## Stop every service and the broker
 	-@[ -x $(PY) ] && KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py down
 	KNOOPPUNT_RUN=$(RUN) bash deploy/kafka/kafka.sh stop
 
-status: ## Show which processes run
+status: ## Each process, each service's health, each consumer group's lag, and the broker
 	-@KNOOPPUNT_RUN=$(RUN) $(PY) deploy/local/stack.py status
 	-@KNOOPPUNT_RUN=$(RUN) bash deploy/kafka/kafka.sh status
 

@@ -37,7 +37,9 @@ RUN = Path(os.environ.get("KNOOPPUNT_RUN", ROOT / ".run")).resolve()
 PORT_BASE = int(os.environ.get("KNOOPPUNT_PORT_BASE", "50051"))
 BOOTSTRAP = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
 GRPC_SERVICES = ("intake", "registration", "lio", "referral", "audit")
-PARTNER_ADAPTERS = ("politie", "belastingdienst")
+# The police adapter consumes its Kafka topic; the tax authority's uses the gRPC stream: the two
+# ways a partner can connect, side by side.
+PARTNER_ADAPTERS = {"politie": "kafka", "belastingdienst": "grpc"}
 
 
 CERTS = RUN / "certs"
@@ -92,9 +94,7 @@ def _processes() -> list[tuple[str, list[str], dict[str, str]]]:
     procs = []
     for name, port in ports().items():
         procs.append((name, [sys.executable, "-m", f"services.{name}"], {**base, "GRPC_PORT": str(port), "TLS_SERVER_NAME": name}))
-    # The police adapter consumes its Kafka topic; the tax authority's uses the gRPC stream:
-    # the two ways a partner can connect, side by side.
-    for partner, transport in zip(PARTNER_ADAPTERS, ("kafka", "grpc")):
+    for partner, transport in PARTNER_ADAPTERS.items():
         cmd = [
             sys.executable, "-m", "services.partner_adapter", "--partner", partner, "--transport", transport,
             "--output-dir", str(RUN / "partners"), "--bootstrap-servers", BOOTSTRAP,
@@ -202,13 +202,41 @@ def down(timeout_s: float = 20.0) -> int:
     return 0
 
 
+def health(port: int) -> str:
+    """The service's own answer (SERVING, NOT_SERVING while it rebuilds), or why there is none."""
+    with health_channel(port) as channel:
+        try:
+            reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=2)
+            return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        except grpc.RpcError as exc:
+            return f"no answer ({exc.code().name})"
+
+
 def status() -> int:
-    running = 0
+    """Each process, each service's health, and each consumer group's lag: 0 when all is well."""
+    well = True
+    grpc_ports = ports()
     for name, _, _ in _processes():
         pid = _pid(name)
-        running += pid is not None
-        print(f"{name:24} {'pid ' + str(pid) if pid else 'stopped'}")
-    return 0 if running else 1
+        state = health(grpc_ports[name]) if pid and name in grpc_ports else ""
+        well &= pid is not None and state in ("", "SERVING")
+        where = f"127.0.0.1:{grpc_ports[name]}" if name in grpc_ports else ""
+        print(f"{name:24} {'pid ' + str(pid) if pid else 'stopped':11} {where:16} {state}".rstrip())
+    try:
+        from topic_catalog.lag import LagProbe  # kafka-python: only when asked
+
+        probe = LagProbe(BOOTSTRAP, also=tuple(f"adapter-{p}" for p, t in PARTNER_ADAPTERS.items() if t == "kafka"))
+        try:
+            lag = probe.lag()
+        finally:
+            probe.close()
+    except Exception as exc:  # noqa: BLE001 (no broker, or no group yet: say so, the list above still stands)
+        print(f"consumer lag: not known ({type(exc).__name__}); is the broker at {BOOTSTRAP} up?")
+        return 1
+    print("consumer lag (events not yet processed; -1 = rebalancing or not joined yet):")
+    for group, behind in lag.items():
+        print(f"  {group:22} {behind}")
+    return 0 if well else 1
 
 
 if __name__ == "__main__":

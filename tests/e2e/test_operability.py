@@ -4,6 +4,7 @@ console consumer reads every topic, every event carries the CloudEvents headers,
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from knooppunt.intake.v1 import intake_pb2
 from knooppunt.lio.v1 import lio_pb2
 from knooppunt.referral.v1 import referral_pb2
 from knooppunt.registration.v1 import registration_pb2
+from tests.conftest import eventually, free_block
 from tests.e2e.clients import channel
 from topic_catalog import ALL_TOPICS, AUDIT_CHECKPOINTS, PRIVACY_ERASURES, SUBJECT_KEYS
 
@@ -82,3 +84,36 @@ def test_console_consumer_reads_every_topic_with_cloudevents_headers(stack: dict
                 assert not missing, f"{topic.name}: record without {missing}: {line[:300]}"
     finally:
         consumer.close()
+
+
+def stack_command(env: dict, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "deploy/local/stack.py", command], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_status_shows_each_service_serving_and_each_group_lag(stack: dict) -> None:
+    def healthy() -> subprocess.CompletedProcess | None:
+        shown = stack_command(stack["env"], "status")
+        lag = shown.stdout.partition("consumer lag")[2]
+        return shown if shown.returncode == 0 and "knooppunt-registration" in lag and "adapter-politie" in lag else None
+
+    shown = eventually(healthy, "status to show every group", timeout_s=60)
+    for name, port in stack["ports"].items():
+        line = next(line for line in shown.stdout.splitlines() if line.startswith(name + " "))
+        assert f"127.0.0.1:{port}" in line and line.endswith("SERVING") and "NOT_SERVING" not in line, line
+    groups = dict(line.split() for line in shown.stdout.partition("consumer lag")[2].splitlines()[1:])
+    assert all(int(lag) >= -1 for lag in groups.values()), groups
+
+
+def test_up_refuses_ports_held_by_another_program_and_starts_nothing(stack: dict, tmp_path: Path) -> None:
+    base = free_block(5)
+    env = {**stack["env"], "KNOOPPUNT_RUN": str(tmp_path / "run"), "KNOOPPUNT_PORT_BASE": str(base)}
+    stopped = stack_command(env, "status")
+    assert stopped.returncode == 1 and "intake                   stopped" in stopped.stdout, stopped.stdout
+    with socket.socket() as stranger:
+        stranger.bind(("127.0.0.1", base + 3))  # referral's port
+        stranger.listen()
+        up = stack_command(env, "up")
+    assert up.returncode == 1
+    assert f"ports in use by another program: referral {base + 3}" in up.stderr, up.stderr
+    assert not (tmp_path / "run" / "pids").exists()  # nothing was started
