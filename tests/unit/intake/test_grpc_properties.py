@@ -116,14 +116,21 @@ persons = st.one_of(
 vehicles = st.builds(intake_pb2.VehicleInput, licence_plate=st.one_of(st.sampled_from(["XX-123-X", "12abc3"]), short_text))
 vessels = st.builds(intake_pb2.VesselInput, name=st.one_of(st.just("Zeemeeuw II"), short_text),
                     eni_number=st.one_of(st.just(""), digits(8), short_text))
-subjects = st.one_of(
-    addresses.map(lambda a: intake_pb2.SubjectInput(address=a)),
-    companies.map(lambda c: intake_pb2.SubjectInput(company=c)),
-    persons.map(lambda p: intake_pb2.SubjectInput(person=p)),
-    vehicles.map(lambda v: intake_pb2.SubjectInput(vehicle=v)),
-    vessels.map(lambda v: intake_pb2.SubjectInput(vessel=v)),
-    st.just(intake_pb2.SubjectInput()),
-)
+
+
+def subject_inputs(addresses, companies, persons, vehicles, vessels) -> st.SearchStrategy:  # noqa: ANN001
+    """A SubjectInput of any kind from these strategies, or one with no kind set."""
+    return st.one_of(
+        addresses.map(lambda a: intake_pb2.SubjectInput(address=a)),
+        companies.map(lambda c: intake_pb2.SubjectInput(company=c)),
+        persons.map(lambda p: intake_pb2.SubjectInput(person=p)),
+        vehicles.map(lambda v: intake_pb2.SubjectInput(vehicle=v)),
+        vessels.map(lambda v: intake_pb2.SubjectInput(vessel=v)),
+        st.just(intake_pb2.SubjectInput()),
+    )
+
+
+subjects = subject_inputs(addresses, companies, persons, vehicles, vessels)
 attachments = st.builds(
     intake_pb2.AttachmentInput,
     uri=st.one_of(st.integers(1, 999).map(lambda n: f"https://dms.example/doc/{n}"), short_text),
