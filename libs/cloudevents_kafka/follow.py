@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
-from aiokafka.partitioner import murmur2
 
 from cloudevents_kafka.kafka import ReplayedRecord, all_partitions, reader
+from cloudevents_kafka.partitioning import partition_of
 
 log = structlog.get_logger(__name__)
 
@@ -26,7 +26,7 @@ log = structlog.get_logger(__name__)
 def partition_for(key: str, partitions: int) -> int:
     """The partition Kafka's default partitioner (murmur2, as in the Java client and aiokafka)
     puts a record with this key in: which group member handles it, without asking Kafka."""
-    return (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return partition_of(key.encode(), partitions)
 
 
 class TopicFollower:

@@ -7,18 +7,23 @@ the broker acknowledged the record: callers answer their clients after that, nev
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from google.protobuf.message import Message
 
 from cloudevents_kafka import Envelope, EventTypes, Headers, encode
+from cloudevents_kafka.partitioning import partition_of
 
 
 # Producer batch size per partition; below the broker's default message.max.bytes (1 MiB).
 MAX_BATCH_BYTES = 512 * 1024
+# The largest single record a producer sends (aiokafka's default max_request_size).
+MAX_RECORD_BYTES = 1024 * 1024
 
 
 class PublishUnavailable(RuntimeError):
@@ -91,18 +96,59 @@ class EventPublisher:
         order is kept as given)."""
         if self._producer is None:
             raise PublishUnavailable("publisher not started")
-        ids, sent = [], []
+        ids, records, sent = [], [], []
         try:
             for e in events:
+                event_id = e.event_id or str(uuid.uuid4())
                 headers, value = encode(e.message, source=self._source, subject=e.subject or e.key,
-                                        event_id=e.event_id, traceparent=e.traceparent)
-                sent.append(await self._producer.send(e.topic, value=value, key=e.key.encode(), headers=headers))
-                ids.append(_id(headers))
-            return [Published(i, md.topic, md.partition, md.offset) for i, md in zip(ids, await all_acked(sent), strict=True)]
+                                        event_id=event_id, traceparent=e.traceparent)
+                records.append((e.topic, e.key.encode(), value, headers))
+                ids.append(event_id)
+            sent, placed = await send_batched(self._producer, records)
+            acked = await all_acked(sent)
+            return [Published(i, acked[b].topic, acked[b].partition, acked[b].offset + n)
+                    for i, (b, n) in zip(ids, placed, strict=True)]
         except KafkaError as exc:
             raise PublishUnavailable(f"Kafka did not acknowledge the events: {exc}") from exc
         finally:
             settled(sent)
+
+
+async def send_batched(producer: AIOKafkaProducer, records: Sequence[tuple[str, bytes, bytes | None, Headers]]
+                       ) -> tuple[list[asyncio.Future], list[tuple[int, int]]]:
+    """Queue keyed records (topic, key, value, headers) as whole producer batches, each in the
+    partition the default partitioner gives its key: per record only an append to its batch,
+    not a send() each (whose partitioner, accumulator and future cost more than the record).
+    Order per partition is as given. Returns one future per batch (its metadata once
+    acknowledged, with the batch's first offset) and, per record, (its batch, its place in it)."""
+    counts: dict[str, int] = {}
+    open_batches: dict[tuple[str, int], int] = {}  # (topic, partition) -> its open batch
+    batches: list[tuple[object, str, int]] = []      # (builder, topic, partition)
+    placed: list[tuple[int, int]] = []
+    for topic, key, value, headers in records:
+        if (n := counts.get(topic)) is None:
+            n = counts[topic] = len(await producer.partitions_for(topic))
+        if value is not None and len(value) > MAX_RECORD_BYTES // 2 and \
+                DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers) > MAX_RECORD_BYTES:
+            raise MessageSizeTooLargeError(f"a record of {len(value)} bytes for {topic} is above {MAX_RECORD_BYTES}")
+        tp = (topic, partition_of(key, n))
+        index = open_batches.get(tp)
+        metadata = None if index is None else batches[index][0].append(timestamp=None, key=key, value=value,
+                                                                        headers=headers)
+        if metadata is None:  # no open batch for this partition yet, or it is full
+            index = open_batches[tp] = len(batches)
+            batches.append((producer.create_batch(), *tp))
+            metadata = batches[index][0].append(timestamp=None, key=key, value=value, headers=headers)
+        placed.append((index, metadata.offset))
+    sent: list[asyncio.Future] = []
+    try:
+        for builder, topic, partition in batches:
+            builder.close()
+            sent.append(await producer.send_batch(builder, topic, partition=partition))
+    except BaseException:
+        settled(sent)
+        raise
+    return sent, placed
 
 
 async def all_acked(futures: list[asyncio.Future]) -> list:
@@ -125,10 +171,6 @@ def settled(futures: list[asyncio.Future]) -> None:
 def _seen(future: asyncio.Future) -> None:
     if not future.cancelled():
         future.exception()
-
-
-def _id(headers: Headers) -> str:
-    return next(v.decode() for k, v in headers if k == "ce_id")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from cloudevents_kafka.kafka import MAX_BATCH_BYTES, all_acked, replay_raw, settled
+from cloudevents_kafka.kafka import MAX_BATCH_BYTES, all_acked, replay_raw, send_batched, settled
 from crypto_shredding import KID_BYTES, unwrap, wrap
 
 TOMBSTONE = None
@@ -95,9 +95,9 @@ class KafkaKeyStore:
             self._pending[key_id] = ours[key_id][2]
         sent: list[asyncio.Future] = []
         try:
-            for key_id, (kid, key, _) in ours.items():
-                sent.append(await self._producer.send(self._topic, key=key_id.encode(),
-                                                      value=kid + wrap(self._master, key_id, key)))
+            sent, _ = await send_batched(self._producer, [
+                (self._topic, key_id.encode(), kid + wrap(self._master, key_id, key), [])
+                for key_id, (kid, key, _) in ours.items()])
             await all_acked(sent)
             for key_id, (kid, key, _) in ours.items():
                 self._keys[key_id] = (kid, key)

@@ -1,6 +1,7 @@
 """KafkaKeyStore.ensure_keys: every missing key is sent, all acknowledgements are awaited, and
 only then are the keys usable; a failed round leaves none of its keys usable. A fake producer
-stands in for the broker (the real one is in tests/integration/test_key_store.py)."""
+stands in for the broker, with batches of two records (the real one is in
+tests/integration/test_key_store.py and test_publish_batched.py)."""
 
 from __future__ import annotations
 
@@ -13,15 +14,38 @@ from aiokafka.errors import KafkaTimeoutError
 from crypto_shredding.kafka_store import KafkaKeyStore
 
 
-class Producer:
-    """Records every send; the test settles the acknowledgements."""
+class Batch:
+    """A producer batch holding at most two records, so that three keys take two batches."""
 
     def __init__(self) -> None:
-        self.sent: list[tuple[bytes, asyncio.Future]] = []
+        self.keys: list[bytes] = []
+        self.closed = False
 
-    async def send(self, topic: str, key: bytes, value: bytes) -> asyncio.Future:
+    def append(self, *, timestamp, key: bytes, value: bytes, headers) -> object | None:  # noqa: ANN001
+        if self.closed or len(self.keys) == 2:
+            return None
+        self.keys.append(key)
+        return type("Metadata", (), {"offset": len(self.keys) - 1})()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class Producer:
+    """Records every batch sent; the test settles the acknowledgements (one per batch)."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[list[bytes], asyncio.Future]] = []
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0}
+
+    def create_batch(self) -> Batch:
+        return Batch()
+
+    async def send_batch(self, batch: Batch, topic: str, *, partition: int) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
-        self.sent.append((key, future))
+        self.sent.append((batch.keys, future))
         return future
 
 
@@ -35,23 +59,23 @@ async def test_ensure_keys_returns_only_when_every_key_is_acknowledged() -> None
     keys, producer = store()
     call = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b", "signal:c"]))
     await asyncio.sleep(0.01)
-    assert [k for k, _ in producer.sent] == [b"signal:a", b"signal:b", b"signal:c"]  # all sent at once
-    producer.sent[0][1].set_result(None)
-    producer.sent[2][1].set_result(None)
-    await asyncio.sleep(0.01)
-    assert not call.done() and not keys.has_key("signal:a")  # not usable before every ack
+    assert [k for batch, _ in producer.sent for k in batch] == [b"signal:a", b"signal:b", b"signal:c"]  # all at once
+    assert len(producer.sent) == 2
     producer.sent[1][1].set_result(None)
+    await asyncio.sleep(0.01)
+    assert not call.done() and not keys.has_key("signal:c")  # not usable before every ack
+    producer.sent[0][1].set_result(None)
     await call
     assert all(keys.has_key(k) for k in ("signal:a", "signal:b", "signal:c"))
     await keys.ensure_keys(["signal:a"])  # known: nothing sent again
-    assert len(producer.sent) == 3
+    assert len(producer.sent) == 2
 
 
 async def test_a_failed_round_leaves_none_of_its_keys_usable_and_a_waiting_caller_fails_too() -> None:
     keys, producer = store()
-    first = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b"]))
+    first = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b", "signal:c"]))
     await asyncio.sleep(0.01)
-    second = asyncio.ensure_future(keys.ensure_keys(["signal:b"]))  # waits for the first caller's key
+    second = asyncio.ensure_future(keys.ensure_keys(["signal:c"]))  # waits for the first caller's key
     await asyncio.sleep(0.01)
     assert len(producer.sent) == 2
     producer.sent[0][1].set_result(None)
@@ -60,10 +84,10 @@ async def test_a_failed_round_leaves_none_of_its_keys_usable_and_a_waiting_calle
         await first
     with pytest.raises(LookupError):
         await second
-    assert not keys.has_key("signal:a") and not keys.has_key("signal:b")
+    assert not any(keys.has_key(k) for k in ("signal:a", "signal:b", "signal:c"))
     # A retry stores new keys.
-    retry = asyncio.ensure_future(keys.ensure_keys(["signal:b"]))
+    retry = asyncio.ensure_future(keys.ensure_keys(["signal:c"]))
     await asyncio.sleep(0.01)
     producer.sent[-1][1].set_result(None)
     await retry
-    assert keys.has_key("signal:b")
+    assert keys.has_key("signal:c")
