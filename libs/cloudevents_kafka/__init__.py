@@ -19,6 +19,7 @@ from google.protobuf.message import DecodeError, Message
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
+_SPECVERSION, _CONTENT_TYPE = SPECVERSION.encode(), CONTENT_TYPE.encode()
 _TYPE_RE = re.compile(r"^nl\.knooppunt\.(?P<context>[a-z_]+)\.(?P<name>[a-z0-9_]+)\.(?P<version>v\d+)$")
 _FULL_NAME_RE = re.compile(r"^knooppunt\.(?P<context>[a-z_]+)\.(?P<version>v\d+)\.(?P<name>[A-Za-z0-9]+)$")
 
@@ -34,23 +35,29 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+_TYPES: dict[str, str] = {}  # proto full name -> event type (derived once per message type)
+
+
 def event_type(message: Message | type[Message]) -> str:
     """The stable CloudEvents type of a protobuf event message."""
     full = message.DESCRIPTOR.full_name
+    if (known := _TYPES.get(full)) is not None:
+        return known
     m = _FULL_NAME_RE.match(full)
     if not m:
         raise EnvelopeError(f"{full} is not a knooppunt event message")
-    return f"nl.knooppunt.{m['context']}.{_snake(m['name'])}.{m['version']}"
+    return _TYPES.setdefault(full, f"nl.knooppunt.{m['context']}.{_snake(m['name'])}.{m['version']}")
 
 
 def new_traceparent(parent: str | None = None) -> str:
     """A W3C traceparent: a child span of ``parent`` when given, else a new trace."""
-    trace_id = secrets.token_hex(16)
+    ids = secrets.token_hex(24)  # trace id (16 bytes) and span id (8), one read of the system's randomness
+    trace_id = ids[:32]
     if parent:
         parts = parent.split("-")
         if len(parts) == 4 and len(parts[1]) == 32:
             trace_id = parts[1]
-    return f"00-{trace_id}-{secrets.token_hex(8)}-01"
+    return f"00-{trace_id}-{ids[32:]}-01"
 
 
 @dataclass(frozen=True)
@@ -76,13 +83,13 @@ def encode(
     """Headers and value for a Kafka record carrying ``message`` as a CloudEvent."""
     when = (time or datetime.now(UTC)).astimezone(UTC)
     headers: Headers = [
-        ("ce_specversion", SPECVERSION.encode()),
+        ("ce_specversion", _SPECVERSION),
         ("ce_id", (event_id or str(uuid.uuid4())).encode()),
         ("ce_source", source.encode()),
         ("ce_type", event_type(message).encode()),
         ("ce_time", when.isoformat().replace("+00:00", "Z").encode()),
         ("ce_subject", subject.encode()),
-        ("content-type", CONTENT_TYPE.encode()),
+        ("content-type", _CONTENT_TYPE),
         ("traceparent", (traceparent or new_traceparent()).encode()),
     ]
     return headers, message.SerializeToString(deterministic=True)

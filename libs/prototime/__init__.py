@@ -10,10 +10,14 @@ from datetime import UTC, datetime
 from google.protobuf.timestamp_pb2 import Timestamp
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_timestamp(dt: datetime) -> Timestamp:
-    t = Timestamp()
-    t.FromDatetime(dt.astimezone(UTC))
-    return t
+    # What Timestamp.FromDatetime(dt.astimezone(UTC)) gives, without its timetuple round trip
+    # (a quarter of the cost; intake converts several per signal). A naive datetime is local time.
+    since = (dt if dt.tzinfo is not None else dt.astimezone(UTC)) - _EPOCH
+    return Timestamp(seconds=since.days * 86400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def from_timestamp(t: Timestamp) -> datetime:

@@ -14,7 +14,7 @@ from cloudevents_kafka.kafka import EventPublisher, Outgoing, PublishUnavailable
 from knooppunt.intake.v1 import events_pb2
 from services.intake.adapters.proto import event_from_signal, receipt_from_event
 from services.intake.application.submit import ReceiptIndex
-from services.intake.domain.signal import AcceptedSignal
+from services.intake.domain.signal import AcceptedSignal, uuid5
 from services.intake.topics import SIGNALS_RECEIVED
 
 EVENT_TYPES = EventTypes(events_pb2.SignalReceived)
@@ -104,7 +104,7 @@ class KafkaSignalLog:
                 await self._publisher.publish_many([
                     # Deterministic event id: a duplicate that slips through has the same event id too.
                     Outgoing(SIGNALS_RECEIVED.name, key=s.signal_id, message=e,
-                             event_id=str(uuid.uuid5(_EVENT_NAMESPACE, s.signal_id)))
+                             event_id=uuid5(_EVENT_NAMESPACE, s.signal_id))
                     for s, e in zip(signals, events, strict=True)
                 ])
             return None

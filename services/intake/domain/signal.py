@@ -6,6 +6,7 @@ AcceptedSignal or a list of field problems. It never raises for bad input.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -99,7 +100,17 @@ class AcceptedSignal(BaseModel):
 
 
 def signal_id_for(source: str, source_reference: str) -> str:
-    return str(uuid.uuid5(SIGNAL_NAMESPACE, f"{source}\x1f{source_reference}"))
+    return uuid5(SIGNAL_NAMESPACE, f"{source}\x1f{source_reference}")
+
+
+def uuid5(namespace: uuid.UUID, name: str) -> str:
+    """``str(uuid.uuid5(namespace, name))`` without building UUID objects (a third of the cost;
+    intake derives two per signal)."""
+    digest = bytearray(hashlib.sha1(namespace.bytes + name.encode(), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def accept(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.domain.signal import MAX_DESCRIPTION_CHARS, MAX_SUBJECTS, SubjectInput, Submission, accept, signal_id_for
+from services.intake.domain.signal import (MAX_DESCRIPTION_CHARS, MAX_SUBJECTS, SubjectInput, Submission, accept, signal_id_for,
+                                           uuid5)
 from services.intake.domain.subjects import elfproef, pseudonym
 
 KEY = b"test-key"
@@ -97,3 +100,10 @@ def test_an_anonymous_signal_carries_no_reporter_and_a_reporter_never_shows_in_r
     accepted = run(submission(reporter=Reporter(name="A. Melder", phone="0101234567")))
     assert accepted.reporter.name == "A. Melder"
     assert "Melder" not in repr(accepted) and "0101234567" not in repr(accepted)
+
+
+def test_uuid5_is_the_standard_librarys() -> None:
+    for i in range(5000):
+        namespace = uuid.UUID(bytes=os.urandom(16))
+        name = os.urandom(i % 60).hex() + "\x1fé€"
+        assert uuid5(namespace, name) == str(uuid.uuid5(namespace, name))
