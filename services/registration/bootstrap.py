@@ -10,7 +10,7 @@ import structlog
 from cloudevents_kafka.kafka import EventPublisher
 from knooppunt.registration.v1 import registration_pb2, registration_pb2_grpc
 from servicehost import GrpcHost, create_faust_app
-from services.registration.adapters.kafka import DisclosureLog, KafkaRegistrationLog
+from services.registration.adapters.kafka import DisclosureLog, KafkaRegistrationLog, Unconfirmed
 from services.registration.application.registering import RegisterReceivedSignal
 from services.registration.domain.register import Register
 from services.registration.entrypoints.grpc_api import RegistrationServicer
@@ -39,7 +39,9 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
     # The register folds every instance's registrations, decisions, erasures and keys, for ever.
     # While it is folded again from offset 0 (a failed batch, a signal decided twice) nothing is decided.
     gate = CatchUpGate()
-    follower = register_follower(settings.kafka_bootstrap_servers, register, keys, on_restart=gate.hold_all)
+    unconfirmed = Unconfirmed()  # what this instance published, until the follower reads it back
+    follower = register_follower(settings.kafka_bootstrap_servers, register, keys, on_restart=gate.hold_all,
+                                 unconfirmed=unconfirmed)
     gate.follower = follower
 
     async def recover() -> None:
@@ -48,7 +50,7 @@ def build(settings: RegistrationSettings):  # noqa: ANN201
 
     # Decisions older than half the session timeout are not published (a paused instance may have lost its partitions).
     lease = Lease(settings.kafka_session_timeout_s / 2)
-    handle = RegisterReceivedSignal(register, LeasedLog(KafkaRegistrationLog(publisher), lease),
+    handle = RegisterReceivedSignal(register, LeasedLog(KafkaRegistrationLog(publisher, unconfirmed), lease),
                                     clock=lambda: datetime.now(UTC), recover=recover)
 
     def add_servicers(server: grpc.aio.Server) -> list[str]:

@@ -36,17 +36,55 @@ _NAMESPACE = uuid.UUID("4a9d2f61-0c3b-4e8a-a7d5-9b2e1f6c3d08")
 _FILED_NAMESPACE = uuid.UUID("9c0e7d4b-5a1f-4f3e-8b6d-2e7a9c1f0b35")
 
 
+class Unconfirmed:
+    """Registrations this instance published and has not read back yet: per signal id the
+    registration (the very object folded into the register) and its record value.
+
+    The follower reads every registration back (ADR 0011). One of our own, read back with the
+    value we sent while the register still holds that same registration, needs no decoding:
+    decoding it would give back exactly that registration (the round trip is exact). Anything
+    else (another instance's registration, a register folded again meanwhile) is decoded and
+    compared in full."""
+
+    def __init__(self) -> None:
+        self._sent: dict[str, tuple[Registration, bytes]] = {}
+
+    def add(self, registration: Registration, value: bytes) -> None:
+        self._sent[registration.signal_id] = (registration, value)
+
+    def confirm(self, signal_id: str, value: bytes | None, folded: Registration | None) -> bool:
+        """True when ``value`` is what we sent for ``signal_id`` and ``folded`` (the register's
+        registration of it) is the registration we sent; then it is no longer unconfirmed."""
+        sent = self._sent.get(signal_id)
+        if sent is None or sent[0] is not folded or sent[1] != value:
+            return False
+        del self._sent[signal_id]
+        return True
+
+    def clear(self) -> None:
+        """The register is folded again from offset 0: every registration is read back in full."""
+        self._sent.clear()
+
+    def __len__(self) -> int:
+        return len(self._sent)
+
+
 class KafkaRegistrationLog:
-    def __init__(self, publisher: EventPublisher) -> None:
+    def __init__(self, publisher: EventPublisher, unconfirmed: Unconfirmed | None = None) -> None:
         self._publisher = publisher
+        self._unconfirmed = unconfirmed
 
     async def append_many(self, items: Sequence[tuple[Registration, str]]) -> None:
-        await self._publisher.publish_many([
-            Outgoing(SIGNALS_REGISTERED.name, key=registration.signal_id, message=registration_to_event(registration),
-                     event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
-                     traceparent=new_traceparent(traceparent))
-            for registration, traceparent in items
-        ])
+        outgoing = []
+        for registration, traceparent in items:
+            message = registration_to_event(registration)
+            if self._unconfirmed is not None:
+                # Before it is sent: the follower may read it back before the broker's ack arrives.
+                self._unconfirmed.add(registration, message.SerializeToString(deterministic=True))
+            outgoing.append(Outgoing(SIGNALS_REGISTERED.name, key=registration.signal_id, message=message,
+                                     event_id=str(uuid.uuid5(_NAMESPACE, registration.signal_id)),
+                                     traceparent=new_traceparent(traceparent)))
+        await self._publisher.publish_many(outgoing)
 
     async def announce_filings(self, items: Sequence[tuple[Registration, str]]) -> None:
         """SignalFiled on registration.dossiers; the same event id every time it is announced."""
@@ -109,4 +147,4 @@ async def rebuild_register(bootstrap: str, register: Register) -> int:
     return count
 
 
-__all__ = ["RECEIVED_TYPES", "DECISION_TYPES", "KafkaRegistrationLog", "apply_decision", "rebuild_register", "SIGNALS_RECEIVED"]
+__all__ = ["RECEIVED_TYPES", "DECISION_TYPES", "KafkaRegistrationLog", "Unconfirmed", "apply_decision", "rebuild_register", "SIGNALS_RECEIVED"]

@@ -21,13 +21,14 @@ from typing import Any
 import faust
 import structlog
 
-from cloudevents_kafka import EnvelopeError, EventTypes, header
+from cloudevents_kafka import EnvelopeError, EventTypes, event_type, header
 from cloudevents_kafka.follow import TopicFollower
 from cloudevents_kafka.kafka import ReplayedRecord
 from crypto_shredding.kafka_store import KafkaKeyStore
 from knooppunt.privacy.v1 import events_pb2 as privacy_events
 from prototime import from_timestamp
-from services.registration.adapters.kafka import DECISION_TYPES, REGISTERED_TYPES, apply_decision
+from knooppunt.registration.v1 import events_pb2
+from services.registration.adapters.kafka import DECISION_TYPES, REGISTERED_TYPES, Unconfirmed, apply_decision
 from services.registration.adapters.proto import registration_from_event, segment_of
 from services.registration.domain.register import Register
 from topic_catalog import LIO_DECISIONS, PRIVACY_ERASURES, SIGNALS_RECEIVED, SIGNALS_REGISTERED, SUBJECT_KEYS
@@ -37,12 +38,17 @@ ERASURE_TYPES = EventTypes(privacy_events.DataErased)
 
 
 def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore,
-                      on_restart: Callable[[], None] | None = None) -> TopicFollower:
-    """``on_restart`` runs when the register is emptied to be folded again (after the reset)."""
+                      on_restart: Callable[[], None] | None = None,
+                      unconfirmed: Unconfirmed | None = None) -> TopicFollower:
+    """``on_restart`` runs when the register is emptied to be folded again (after the reset).
+    ``unconfirmed``: this instance's registrations not read back yet (confirmed without decoding)."""
     follower: TopicFollower
+    registered_type = event_type(events_pb2.SignalRegistered)
 
     def restart() -> None:
         register.reset()
+        if unconfirmed is not None:
+            unconfirmed.clear()
         if on_restart is not None:
             on_restart()
 
@@ -60,6 +66,8 @@ def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore,
         if record.topic == SUBJECT_KEYS.name:
             keys.apply(record.key.decode(), record.value)
         elif record.topic == SIGNALS_REGISTERED.name:
+            if unconfirmed and _own(record):  # (an empty one has nothing to confirm)
+                return
             if (envelope := decode(record, REGISTERED_TYPES)) is not None:
                 if not register.apply_logged(registration_from_event(envelope.data)):
                     # Two instances decided this signal (one had lost its partition without
@@ -74,6 +82,18 @@ def register_follower(bootstrap: str, register: Register, keys: KafkaKeyStore,
             envelope = decode(record, ERASURE_TYPES)
             if envelope is not None and envelope.data.key_id.startswith("person:"):
                 register.forget_subject(envelope.data.key_id, from_timestamp(envelope.data.erased_at))
+
+    def _own(record: ReplayedRecord) -> bool:
+        """Our own registration read back as we sent it, the first one in the log for its signal:
+        what ``register.apply_logged`` would decide (confirmed, no conflict) without decoding it."""
+        signal_id = record.key.decode() if record.key is not None else ""
+        if signal_id in register.confirmed or header(record.headers, "ce_type") != registered_type:
+            return False
+        entry = register.entries.get(signal_id)
+        if not unconfirmed.confirm(signal_id, record.value, entry.registration if entry is not None else None):
+            return False
+        register.confirmed.add(signal_id)
+        return True
 
     follower = TopicFollower(
         bootstrap, [SIGNALS_REGISTERED.name, LIO_DECISIONS.name, PRIVACY_ERASURES.name, SUBJECT_KEYS.name],

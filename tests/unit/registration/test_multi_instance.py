@@ -152,3 +152,49 @@ def test_an_auditor_finds_gaps_and_repeats_per_segment() -> None:
     _, problems = number_problems(register)
     assert problems == ["2026 segment 0: 1 numbers given to more than one signal, first [2]",
                         "2026 segment 1: 2 numbers missing, first [3, 4]"]
+
+
+def _read_back(reg):  # noqa: ANN001, ANN202
+    """The record the follower reads for a registration this instance published."""
+    from cloudevents_kafka import encode
+    from cloudevents_kafka.kafka import ReplayedRecord
+
+    headers, value = encode(registration_to_event(reg), source="/knooppunt/registration", subject=reg.signal_id)
+    return ReplayedRecord("signals.registered", segment_of(reg.signal_id), 0, reg.signal_id.encode(), value, headers)
+
+
+def _follower(register: Register):  # noqa: ANN202
+    from services.registration.adapters.kafka import Unconfirmed
+    from services.registration.entrypoints.follow import register_follower
+
+    unconfirmed = Unconfirmed()
+    follower = register_follower("127.0.0.1:1", register, keys=None, unconfirmed=unconfirmed)  # type: ignore[arg-type]
+    return follower, unconfirmed
+
+
+def test_own_registrations_are_confirmed_as_sent_and_anything_else_is_compared_in_full() -> None:
+    register = Register()
+    follower, unconfirmed = _follower(register)
+    mine = decide(register, received("s1", segment=4))
+    unconfirmed.add(mine, registration_to_event(mine).SerializeToString(deterministic=True))
+    follower._handle(_read_back(mine))  # noqa: SLF001
+    assert "s1" in register.confirmed and len(unconfirmed) == 0 and not follower._restart  # noqa: SLF001
+    # Another instance decided s2 too, and its registration is the first in the log: found.
+    mine_too = decide(register, received("s2", segment=4))
+    unconfirmed.add(mine_too, registration_to_event(mine_too).SerializeToString(deterministic=True))
+    theirs = decide(Register(), received("s2", segment=4), T0 + timedelta(seconds=2))
+    follower._handle(_read_back(theirs))  # noqa: SLF001
+    assert follower._restart  # noqa: SLF001 (the register is folded again from offset 0)
+
+
+def test_an_own_registration_is_decoded_when_the_register_holds_another_one_for_the_signal() -> None:
+    register = Register()
+    follower, unconfirmed = _follower(register)
+    mine = decide(register, received("s1", segment=4))
+    unconfirmed.add(mine, registration_to_event(mine).SerializeToString(deterministic=True))
+    # Meanwhile the register was folded again and holds another instance's registration of s1.
+    register.reset()
+    theirs = decide(Register(), received("s1", segment=4), T0 + timedelta(seconds=2))
+    register.apply_registration(theirs)
+    follower._handle(_read_back(mine))  # noqa: SLF001
+    assert follower._restart and len(unconfirmed) == 1  # noqa: SLF001 (compared in full: a conflict)
