@@ -60,20 +60,21 @@ async def b_relay(bootstrap: str, records: int) -> dict:
         partitions = [TopicPartition("bench.relay.in", p) for p in range(6)]
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        done, t0 = 0, None
+        done, t0, cpu0 = 0, None, None
         try:
             while done < records:
                 batch = await consumer.getmany(timeout_ms=1000)
                 t0 = t0 or time.monotonic()
+                cpu0 = cpu0 or time.process_time()
                 futures = [await producer.send("bench.relay.out", r.value, key=r.key) for rs in batch.values() for r in rs]
                 await asyncio.gather(*futures)
                 done += len(futures)
-            elapsed = time.monotonic() - t0
+            elapsed, cpu = time.monotonic() - t0, time.process_time() - cpu0
         finally:
             await consumer.stop()
     finally:
         await producer.stop()
-    return {"records_per_s": records / elapsed, "records": records}
+    return {"records_per_s": records / elapsed, "records": records, "cpu_us_per_record": round(cpu / records * 1e6)}
 
 
 def _echo_server(port: int, ready) -> None:  # noqa: ANN001

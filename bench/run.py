@@ -75,6 +75,19 @@ def _import_on_fresh_stack(out: Path, signals: int) -> dict:
         broker.stop()
 
 
+async def measure_registration(profile: str, broker: Broker, stack: Stack, signals: int | None = None,
+                               py_spy: Path | None = None) -> dict:
+    """``--only registration``: B_relay and registration alone, nothing else (a quicker loop
+    while working on registration; the ratio is the same figure as in a whole run)."""
+    p = PROFILES[profile]
+    tag = datetime.now(UTC).strftime("%H%M%S")
+    b, s = {}, {}
+    await _step(b, "relay", baselines.b_relay(broker.bootstrap, p["relay"]))
+    await _step(s, "registration", system.registration_alone(stack, broker.bootstrap, f"reg-{tag}",
+                                                             signals or p["registration"], py_spy=py_spy))
+    return {"baselines": b, "system": s}
+
+
 async def measure_bulk(profile: str, broker: Broker, stack: Stack, signals: int | None = None) -> dict:
     """``--only bulk``: B_rpc and bulk intake, nothing else (the ratio is the same figure as in a
     whole run); the bench process is the client, so profile it and intake during the bulk step."""
@@ -126,8 +139,12 @@ def main() -> int:
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--note", default="", help="e.g. 'smoke run on a loaded machine'")
-    parser.add_argument("--only", choices=["bulk"], help="bulk: only B_rpc and bulk intake (no import)")
-    parser.add_argument("--signals", type=int, help="with --only bulk: signals submitted (default: the profile's)")
+    parser.add_argument("--only", choices=["bulk", "registration"],
+                        help="registration: only B_relay and registration alone; bulk: only B_rpc and bulk intake (no import)")
+    parser.add_argument("--signals", type=int, help="with --only registration: signals pre-loaded; with --only bulk: "
+                                                    "signals submitted (default: the profile's)")
+    parser.add_argument("--py-spy", type=Path, help="with --only registration: py-spy record of registration while it "
+                                                    "catches up, written to this file (raw collapsed stacks)")
     args = parser.parse_args()
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out = (args.out or Path("bench/results") / started).resolve()
@@ -138,7 +155,9 @@ def main() -> int:
     try:
         stack.up()
         t0 = time.monotonic()
-        if args.only == "bulk":
+        if args.only == "registration":
+            data = asyncio.run(measure_registration(args.profile, broker, stack, args.signals, args.py_spy))
+        elif args.only == "bulk":
             data = asyncio.run(measure_bulk(args.profile, broker, stack, args.signals))
         else:
             data = asyncio.run(measure(args.profile, broker, stack))

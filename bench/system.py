@@ -9,7 +9,10 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import grpc
 
@@ -119,8 +122,10 @@ async def latency_open_loop(stack: Stack, bootstrap: str, run_id: str, rate: flo
             "latencies_s": latencies}
 
 
-async def registration_alone(stack: Stack, bootstrap: str, run_id: str, signals: int) -> dict:
-    """Stop registration, pre-load signals.received through intake, restart, time the catch-up."""
+async def registration_alone(stack: Stack, bootstrap: str, run_id: str, signals: int,
+                             py_spy: Path | None = None) -> dict:
+    """Stop registration, pre-load signals.received through intake, restart, time the catch-up.
+    ``py_spy``: record the restarted registration with py-spy (raw collapsed stacks) until caught up."""
     pid = stack.pid("registration")
     os.kill(pid, signal.SIGTERM)
     while stack.pid("registration"):
@@ -131,8 +136,34 @@ async def registration_alone(stack: Stack, bootstrap: str, run_id: str, signals:
         # It folds all of signals.registered before it serves: with the full profile's million
         # earlier signals that alone takes minutes (about 10,000 events/s, see `rebuild`).
         start_s = await asyncio.to_thread(stack.start_service, "registration", 900.0)
-    ours = await _wait_registered(bootstrap, set(r.acked.values()), 600.0)
-    return {"events": len(ours), "events_per_s": len(ours) / max(1e-9, ours[-1] - ours[0]), "startup_s": start_s}
+    pid = stack.pid("registration")
+    cpu_before = cpu_seconds({"registration": pid})
+    recorder = _py_spy(pid, py_spy) if py_spy else None
+    try:
+        # Wait on registration's committed offsets (cheap), then read the topic once: reading all
+        # of signals.registered every second meanwhile took a core of this 2-core machine away
+        # from the registration being measured.
+        probe = LagProbe(bootstrap)
+        try:
+            await asyncio.to_thread(probe.wait_zero, 600.0, 0.25, ["knooppunt-registration"])
+        finally:
+            probe.close()
+        ours = await _wait_registered(bootstrap, set(r.acked.values()), 60.0)
+    finally:
+        if recorder is not None:
+            recorder.send_signal(signal.SIGINT)  # py-spy writes its output on SIGINT
+            await asyncio.to_thread(recorder.wait, 60)
+    # CPU registration spent from SERVING until caught up, per event: less at the mercy of whatever
+    # else runs on a shared machine than the rate.
+    cpu = cpu_seconds({"registration": pid}).get("registration", 0.0) - cpu_before.get("registration", 0.0)
+    return {"events": len(ours), "events_per_s": len(ours) / max(1e-9, ours[-1] - ours[0]), "startup_s": start_s,
+            "cpu_us_per_event": round(cpu / max(1, len(ours)) * 1e6)}
+
+
+def _py_spy(pid: int, out: Path) -> subprocess.Popen:
+    py_spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen([str(py_spy), "record", "--pid", str(pid), "--format", "raw", "--rate", "200",
+                             "--nonblocking", "--output", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 async def subject_checks(stack: Stack, count: int, concurrency: int = 16) -> None:
