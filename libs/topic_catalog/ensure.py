@@ -17,6 +17,10 @@ from topic_catalog import ALL_TOPICS, TopicSpec
 log = structlog.get_logger(__name__)
 
 
+# The configs whose drift would lose data.
+CHECKED = ("cleanup.policy", "retention.ms")
+
+
 class TopicDriftError(RuntimeError):
     """An existing topic does not match its declaration in a way that breaks guarantees."""
 
@@ -51,7 +55,9 @@ def ensure_topics(
                 )
                 created.append(spec.name)
             except TopicAlreadyExistsError:
-                pass  # another process created it between list and create: fine
+                # Created by another process between list and create, or listed from metadata
+                # that did not show it yet: it exists, with configs someone else chose. Check them.
+                existing.add(spec.name)
         _check_drift(admin, [t for t in topics if t.name in existing])
         if created:
             log.info("topics_created", topics=created)
@@ -66,24 +72,39 @@ def _check_drift(admin: KafkaAdminClient, specs: list[TopicSpec]) -> None:
     # kafka-python 3.0 result shapes: describe_topics -> [{"name", "partitions", ...}],
     # describe_configs -> {"topic": {name: {config: {"value": ...}}}}.
     described = {d["name"]: d for d in admin.describe_topics([s.name for s in specs])}
-    resources = [ConfigResource(ConfigResourceType.TOPIC, s.name) for s in specs]
-    configs = {
-        topic: {key: entry["value"] for key, entry in entries.items()}
-        for topic, entries in admin.describe_configs(resources).get("topic", {}).items()
-    }
+    configs = _configs(admin, [s.name for s in specs])
     for spec in specs:
         partitions = len(described[spec.name]["partitions"])
         if partitions != spec.partitions:
             # Fewer partitions is harmless for correctness; a different count changes key
             # placement, which an operator must know about, but is not a reason to refuse start-up.
             log.warning("topic_partitions_differ", topic=spec.name, declared=spec.partitions, actual=partitions)
-        actual = configs.get(spec.name, {})
-        for key in ("cleanup.policy", "retention.ms"):
-            if actual.get(key) is not None and actual.get(key) != spec.configs[key]:
+        actual = configs[spec.name]
+        for key in CHECKED:
+            if actual[key] != spec.configs[key]:
                 raise TopicDriftError(
                     f"topic {spec.name}: {key}={actual.get(key)!r}, declared {spec.configs[key]!r}; "
                     "an event topic that deletes or compacts data loses the system of record"
                 )
+
+
+def _configs(admin: KafkaAdminClient, names: list[str], timeout_s: float = 15.0) -> dict[str, dict[str, str]]:
+    """The checked configs of every topic named. A topic created a moment ago may not be
+    described yet: ask again rather than pass it unchecked; never guess."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+        configs = {
+            topic: {key: entry["value"] for key, entry in entries.items()}
+            for topic, entries in admin.describe_configs(resources).get("topic", {}).items()
+        }
+        unread = [n for n in names if any(configs.get(n, {}).get(key) is None for key in CHECKED)]
+        if not unread:
+            return configs
+        if time.monotonic() > deadline:
+            raise TopicDriftError(f"could not read {', '.join(CHECKED)} of {', '.join(unread)} within {timeout_s:.0f}s; "
+                                  "refusing to start on topics whose retention is unknown")
+        time.sleep(0.2)
 
 
 def main() -> None:
