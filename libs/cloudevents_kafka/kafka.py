@@ -24,9 +24,6 @@ from cloudevents_kafka.partitioning import partition_of
 MAX_BATCH_BYTES = 512 * 1024
 # The largest single record a producer sends (aiokafka's default max_request_size).
 MAX_RECORD_BYTES = 1024 * 1024
-# From this many records on, send_batched builds whole batches (a round); fewer (a single event,
-# as from many concurrent requests) are sent one by one and share the producer's open batch.
-BATCHED_FROM = 16
 
 
 class PublishUnavailable(RuntimeError):
@@ -123,20 +120,7 @@ async def send_batched(producer: AIOKafkaProducer, records: Sequence[tuple[str, 
     partition the default partitioner gives its key: per record only an append to its batch,
     not a send() each (whose partitioner, accumulator and future cost more than the record).
     Order per partition is as given. Returns one future per batch (its metadata once
-    acknowledged, with the batch's first offset) and, per record, (its batch, its place in it).
-    A partition that still has an undrained batch of this producer takes a new batch only once
-    the sender took that one (aiokafka's send_batch), so callers publishing a few records at the
-    same time would each get a request of their own: fewer than BATCHED_FROM records go out with
-    send() each, joining whatever batch is open, as before."""
-    if len(records) < BATCHED_FROM:
-        sent: list[asyncio.Future] = []
-        try:
-            for topic, key, value, headers in records:
-                sent.append(await producer.send(topic, value=value, key=key, headers=headers))
-        except BaseException:
-            settled(sent)
-            raise
-        return sent, [(i, 0) for i in range(len(sent))]  # each future is its record's own metadata
+    acknowledged, with the batch's first offset) and, per record, (its batch, its place in it)."""
     counts: dict[str, int] = {}
     open_batches: dict[tuple[str, int], int] = {}  # (topic, partition) -> its open batch
     batches: list[tuple[object, str, int]] = []      # (builder, topic, partition)
@@ -156,7 +140,7 @@ async def send_batched(producer: AIOKafkaProducer, records: Sequence[tuple[str, 
             batches.append((producer.create_batch(), *tp))
             metadata = batches[index][0].append(timestamp=None, key=key, value=value, headers=headers)
         placed.append((index, metadata.offset))
-    sent = []
+    sent: list[asyncio.Future] = []
     try:
         for builder, topic, partition in batches:
             builder.close()
