@@ -12,8 +12,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.errors import KafkaError, MessageSizeTooLargeError
-from aiokafka.record.default_records import DefaultRecordBatchBuilder
+from aiokafka.errors import KafkaError
 from google.protobuf.message import Message
 
 from cloudevents_kafka import Envelope, EventTypes, Headers, encode
@@ -22,8 +21,6 @@ from cloudevents_kafka.partitioning import partition_of
 
 # Producer batch size per partition; below the broker's default message.max.bytes (1 MiB).
 MAX_BATCH_BYTES = 512 * 1024
-# The largest single record a producer sends (aiokafka's default max_request_size).
-MAX_RECORD_BYTES = 1024 * 1024
 
 
 class PublishUnavailable(RuntimeError):
@@ -104,51 +101,35 @@ class EventPublisher:
                                         event_id=event_id, traceparent=e.traceparent)
                 records.append((e.topic, e.key.encode(), value, headers))
                 ids.append(event_id)
-            sent, placed = await send_batched(self._producer, records)
-            acked = await all_acked(sent)
-            return [Published(i, acked[b].topic, acked[b].partition, acked[b].offset + n)
-                    for i, (b, n) in zip(ids, placed, strict=True)]
+            sent = await send_partitioned(self._producer, records)
+            return [Published(i, md.topic, md.partition, md.offset) for i, md in zip(ids, await all_acked(sent), strict=True)]
         except KafkaError as exc:
             raise PublishUnavailable(f"Kafka did not acknowledge the events: {exc}") from exc
         finally:
             settled(sent)
 
 
-async def send_batched(producer: AIOKafkaProducer, records: Sequence[tuple[str, bytes, bytes | None, Headers]]
-                       ) -> tuple[list[asyncio.Future], list[tuple[int, int]]]:
-    """Queue keyed records (topic, key, value, headers) as whole producer batches, each in the
-    partition the default partitioner gives its key: per record only an append to its batch,
-    not a send() each (whose partitioner, accumulator and future cost more than the record).
-    Order per partition is as given. Returns one future per batch (its metadata once
-    acknowledged, with the batch's first offset) and, per record, (its batch, its place in it)."""
+async def send_partitioned(producer: AIOKafkaProducer, records: Sequence[tuple[str, bytes, bytes | None, Headers]]
+                           ) -> list[asyncio.Future]:
+    """Queue keyed records (topic, key, value, headers), each in the partition the default
+    partitioner gives its key (computed here, ~2x cheaper than aiokafka's own murmur2), with a
+    ``send()`` each: records of concurrent callers share the producer's open batch of a
+    partition. (Whole batches of our own, ``send_batch``, were cheaper per record, but a new
+    batch waits until the sender has taken the partition's previous one: concurrent small
+    publishes then went one request per partition at a time, and the p99 at 50% load went
+    from 97 to 165 ms, unary calls' to ~1 s.) Order per partition is as given. Returns one
+    future per record: its metadata once acknowledged."""
     counts: dict[str, int] = {}
-    open_batches: dict[tuple[str, int], int] = {}  # (topic, partition) -> its open batch
-    batches: list[tuple[object, str, int]] = []      # (builder, topic, partition)
-    placed: list[tuple[int, int]] = []
-    for topic, key, value, headers in records:
-        if (n := counts.get(topic)) is None:
-            n = counts[topic] = len(await producer.partitions_for(topic))
-        if value is not None and len(value) > MAX_RECORD_BYTES // 2 and \
-                DefaultRecordBatchBuilder.estimate_size_in_bytes(key, value, headers) > MAX_RECORD_BYTES:
-            raise MessageSizeTooLargeError(f"a record of {len(value)} bytes for {topic} is above {MAX_RECORD_BYTES}")
-        tp = (topic, partition_of(key, n))
-        index = open_batches.get(tp)
-        metadata = None if index is None else batches[index][0].append(timestamp=None, key=key, value=value,
-                                                                        headers=headers)
-        if metadata is None:  # no open batch for this partition yet, or it is full
-            index = open_batches[tp] = len(batches)
-            batches.append((producer.create_batch(), *tp))
-            metadata = batches[index][0].append(timestamp=None, key=key, value=value, headers=headers)
-        placed.append((index, metadata.offset))
     sent: list[asyncio.Future] = []
     try:
-        for builder, topic, partition in batches:
-            builder.close()
-            sent.append(await producer.send_batch(builder, topic, partition=partition))
+        for topic, key, value, headers in records:
+            if (n := counts.get(topic)) is None:
+                n = counts[topic] = len(await producer.partitions_for(topic))
+            sent.append(await producer.send(topic, value=value, key=key, headers=headers, partition=partition_of(key, n)))
     except BaseException:
         settled(sent)
         raise
-    return sent, placed
+    return sent
 
 
 async def all_acked(futures: list[asyncio.Future]) -> list:

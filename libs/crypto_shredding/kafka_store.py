@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaProducer
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from cloudevents_kafka.kafka import MAX_BATCH_BYTES, all_acked, replay_raw, send_batched, settled
+from cloudevents_kafka.kafka import MAX_BATCH_BYTES, all_acked, replay_raw, send_partitioned, settled
 from crypto_shredding import KID_BYTES, unwrap, wrap
 
 TOMBSTONE = None
@@ -95,7 +95,7 @@ class KafkaKeyStore:
             self._pending[key_id] = ours[key_id][2]
         sent: list[asyncio.Future] = []
         try:
-            sent, _ = await send_batched(self._producer, [
+            sent = await send_partitioned(self._producer, [
                 (self._topic, key_id.encode(), kid + wrap(self._master, key_id, key), [])
                 for key_id, (kid, key, _) in ours.items()])
             await all_acked(sent)

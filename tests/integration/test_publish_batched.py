@@ -1,4 +1,4 @@
-"""Publishing in whole producer batches on the real broker: every event lands in the partition
+"""Publishing with our own partitioner on the real broker: every event lands in the partition
 Kafka's default partitioner gives its key, in the order given per key, at the offset that
 publish_many reports, also when a round is larger than one producer batch; and a key's
 tombstone (erasure, sent the ordinary way) lands in the same partition as the key."""

@@ -1,6 +1,6 @@
 """KafkaKeyStore.ensure_keys: every missing key is sent, all acknowledgements are awaited, and
 only then are the keys usable; a failed round leaves none of its keys usable. A fake producer
-stands in for the broker, with batches of two records (the real one is in
+stands in for the broker, one acknowledgement per record (the real one is in
 tests/integration/test_key_store.py and test_publish_batched.py)."""
 
 from __future__ import annotations
@@ -14,25 +14,8 @@ from aiokafka.errors import KafkaTimeoutError
 from crypto_shredding.kafka_store import KafkaKeyStore
 
 
-class Batch:
-    """A producer batch holding at most two records, so that three keys take two batches."""
-
-    def __init__(self) -> None:
-        self.keys: list[bytes] = []
-        self.closed = False
-
-    def append(self, *, timestamp, key: bytes, value: bytes, headers) -> object | None:  # noqa: ANN001
-        if self.closed or len(self.keys) == 2:
-            return None
-        self.keys.append(key)
-        return type("Metadata", (), {"offset": len(self.keys) - 1})()
-
-    def close(self) -> None:
-        self.closed = True
-
-
 class Producer:
-    """Records every batch sent; the test settles the acknowledgements (one per batch)."""
+    """Records every record sent; the test settles the acknowledgements (one per record)."""
 
     def __init__(self) -> None:
         self.sent: list[tuple[list[bytes], asyncio.Future]] = []
@@ -40,12 +23,9 @@ class Producer:
     async def partitions_for(self, topic: str) -> set[int]:
         return {0}
 
-    def create_batch(self) -> Batch:
-        return Batch()
-
-    async def send_batch(self, batch: Batch, topic: str, *, partition: int) -> asyncio.Future:
+    async def send(self, topic: str, *, value: bytes, key: bytes, headers, partition: int) -> asyncio.Future:  # noqa: ANN001
         future = asyncio.get_running_loop().create_future()
-        self.sent.append((batch.keys, future))
+        self.sent.append(([key], future))
         return future
 
 
@@ -60,15 +40,16 @@ async def test_ensure_keys_returns_only_when_every_key_is_acknowledged() -> None
     call = asyncio.ensure_future(keys.ensure_keys(["signal:a", "signal:b", "signal:c"]))
     await asyncio.sleep(0.01)
     assert [k for batch, _ in producer.sent for k in batch] == [b"signal:a", b"signal:b", b"signal:c"]  # all at once
-    assert len(producer.sent) == 2
-    producer.sent[1][1].set_result(None)
+    assert len(producer.sent) == 3
+    for _, ack in producer.sent[1:]:
+        ack.set_result(None)
     await asyncio.sleep(0.01)
-    assert not call.done() and not keys.has_key("signal:c")  # not usable before every ack
+    assert not call.done() and not keys.has_key("signal:b")  # not usable before every ack
     producer.sent[0][1].set_result(None)
     await call
     assert all(keys.has_key(k) for k in ("signal:a", "signal:b", "signal:c"))
     await keys.ensure_keys(["signal:a"])  # known: nothing sent again
-    assert len(producer.sent) == 2
+    assert len(producer.sent) == 3
 
 
 async def test_a_failed_round_leaves_none_of_its_keys_usable_and_a_waiting_caller_fails_too() -> None:
@@ -77,9 +58,10 @@ async def test_a_failed_round_leaves_none_of_its_keys_usable_and_a_waiting_calle
     await asyncio.sleep(0.01)
     second = asyncio.ensure_future(keys.ensure_keys(["signal:c"]))  # waits for the first caller's key
     await asyncio.sleep(0.01)
-    assert len(producer.sent) == 2
+    assert len(producer.sent) == 3
     producer.sent[0][1].set_result(None)
-    producer.sent[1][1].set_exception(KafkaTimeoutError())
+    producer.sent[1][1].set_result(None)
+    producer.sent[2][1].set_exception(KafkaTimeoutError())
     with pytest.raises(KafkaTimeoutError):
         await first
     with pytest.raises(LookupError):
